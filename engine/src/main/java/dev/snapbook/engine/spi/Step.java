@@ -1,0 +1,70 @@
+package dev.snapbook.engine.spi;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A step type: one operation a playbook can call, such as {@code domain.shutdown} or {@code image.info}.
+ *
+ * <p>The lifecycle, driven by the engine:
+ * <ol>
+ *   <li>{@link #plan} — read-only. Checks preconditions against the (predicted) {@link World}, says exactly
+ *       what it would do, and updates the world it was given to the state expected after it.</li>
+ *   <li>{@link #capture} — read-only, just before {@link #apply}. Returns what {@link #undo} needs; the
+ *       engine writes it to the journal before the step acts.</li>
+ *   <li>{@link #apply} — does it.</li>
+ *   <li>{@link #verify} — checks the post-conditions against the real system as it is now, never
+ *       against what apply returned alone.</li>
+ *   <li>{@link #undo} — the compensation, called when a later step fails. Steps whose
+ *       {@link #reversibility} is {@link Reversibility#IRREVERSIBLE} are never undone and the engine
+ *       asks for confirmation before running them.</li>
+ * </ol>
+ *
+ * <p>Implementations are found with {@link java.util.ServiceLoader}; add yours by listing it in
+ * {@code META-INF/services/dev.snapbook.engine.spi.Step} in a jar on the class path. They must be
+ * stateless: one instance serves every call of its type.
+ */
+public interface Step {
+
+    /** The dotted name playbooks call this step by, e.g. {@code block.commit}. */
+    String name();
+
+    /** One sentence saying what the step does, shown by {@code snapbook steps}. */
+    String summary();
+
+    /** The parameters the step accepts; validated when a playbook is loaded. */
+    List<Param> params();
+
+    /** Whether the step, called with these parameters, can be undone. Read-only steps have nothing to undo. */
+    default Reversibility reversibility(Params params) {
+        return Reversibility.NOTHING_TO_UNDO;
+    }
+
+    /**
+     * Plans the step against {@code world}, which is the world predicted by the steps before it. Only
+     * read-only calls are allowed. The step updates {@code world} to the state it predicts after it ran.
+     *
+     * @throws StepFailure when a precondition does not hold: the plan fails at this step
+     */
+    Planned plan(Params params, World world) throws StepFailure;
+
+    /** Records, read-only, what {@link #undo} will need. Called just before {@link #apply}. */
+    default Map<String, Object> capture(Params params, StepContext context) throws StepFailure {
+        return Map.of();
+    }
+
+    /** Performs the step. */
+    Outcome apply(Params params, Map<String, Object> captured, StepContext context) throws StepFailure;
+
+    /** Checks, against the real system now, that the step did what it said. */
+    Verification verify(Params params, Outcome outcome, StepContext context) throws StepFailure;
+
+    /**
+     * Undoes the step after a later failure, using what {@link #capture} recorded. Only called when
+     * {@link #reversibility} is {@link Reversibility#REVERSIBLE}.
+     */
+    default void undo(Params params, Map<String, Object> captured, Outcome outcome, StepContext context)
+            throws StepFailure {
+        throw new StepFailure("step " + name() + " has no undo");
+    }
+}

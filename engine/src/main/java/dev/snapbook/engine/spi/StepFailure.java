@@ -1,0 +1,28 @@
+package dev.snapbook.engine.spi;
+
+/**
+ * A step could not do what it was asked: a precondition failed in the plan, or an action failed for real.
+ * The message says what happened and to what; {@link #hint()} says what to do next, when there is advice.
+ */
+public class StepFailure extends Exception {
+
+    private final String hint;
+
+    public StepFailure(String message) {
+        this(message, null, null);
+    }
+
+    public StepFailure(String message, String hint) {
+        this(message, hint, null);
+    }
+
+    public StepFailure(String message, String hint, Throwable cause) {
+        super(message, cause);
+        this.hint = hint;
+    }
+
+    /** What the user can do about it, or null. */
+    public String hint() {
+        return hint;
+    }
+}
