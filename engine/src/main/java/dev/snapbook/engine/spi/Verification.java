@@ -3,15 +3,15 @@ package dev.snapbook.engine.spi;
 import java.util.List;
 
 /**
- * The answer of {@link Step#verify}: passed, or failed with what was found instead of what was expected.
+ * The answer of {@link Step#verify}: ok, or failed with what was found instead of what was expected.
  */
-public record Verification(boolean passed, List<String> problems) {
+public record Verification(boolean ok, List<String> problems) {
 
     public Verification {
         problems = List.copyOf(problems);
     }
 
-    public static Verification passed() {
+    public static Verification ok() {
         return new Verification(true, List.of());
     }
 
@@ -19,8 +19,8 @@ public record Verification(boolean passed, List<String> problems) {
         return new Verification(false, List.of(problem));
     }
 
-    /** Passed when {@code condition} holds, else failed with {@code problem}. */
+    /** OK when {@code condition} holds, else failed with {@code problem}. */
     public static Verification check(boolean condition, String problem) {
-        return condition ? passed() : failed(problem);
+        return condition ? ok() : failed(problem);
     }
 }
