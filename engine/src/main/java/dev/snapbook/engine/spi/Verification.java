@@ -5,7 +5,7 @@ import java.util.List;
 /**
  * The answer of {@link Step#verify}: ok, or failed with what was found instead of what was expected.
  */
-public record Verification(boolean ok, List<String> problems) {
+public record Verification(boolean passed, List<String> problems) {
 
     public Verification {
         problems = List.copyOf(problems);
