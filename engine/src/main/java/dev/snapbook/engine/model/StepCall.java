@@ -24,6 +24,8 @@ import java.util.Objects;
  * @param timeout   the longest the step may take, or null for no limit
  * @param tags      tags selecting the step with {@code --tags}
  * @param location  where the step starts in its file
+ * @param fieldLocations where each field of the step ({@code when}, a parameter name, ...) is written,
+ *                  when the loader knows it; missing fields fall back to {@code location}
  */
 public record StepCall(
         String type,
@@ -38,7 +40,8 @@ public record StepCall(
         Duration delay,
         Duration timeout,
         List<String> tags,
-        Location location) {
+        Location location,
+        Map<String, Location> fieldLocations) {
 
     public StepCall {
         Objects.requireNonNull(type, "type");
@@ -48,6 +51,12 @@ public record StepCall(
         tags = List.copyOf(tags);
         delay = delay == null ? Duration.ZERO : delay;
         location = location == null ? Location.UNKNOWN : location;
+        fieldLocations = fieldLocations == null ? Map.of() : Map.copyOf(fieldLocations);
+    }
+
+    /** Where {@code field} is written, or where the step starts when that is not known. */
+    public Location locationOf(String field) {
+        return fieldLocations.getOrDefault(field, location);
     }
 
     /** The name shown in reports: the given name, or the step type. */

@@ -17,6 +17,11 @@ public enum ParamType {
     DURATION("duration"),
     LIST("list"),
     MAP("map"),
+    /**
+     * One expression or a list of them, written bare ({@code x > 1}) or in braces. The engine evaluates
+     * them and hands the step a list of maps {@code {expr: source, value: Boolean or Unknown}}.
+     */
+    EXPRESSIONS("expression or list of expressions"),
     ANY("any value");
 
     private final String label;
@@ -87,6 +92,11 @@ public enum ParamType {
             }
             case MAP -> {
                 if (value instanceof Map<?, ?>) {
+                    return value;
+                }
+            }
+            case EXPRESSIONS -> {
+                if (value instanceof List<?>) {
                     return value;
                 }
             }
