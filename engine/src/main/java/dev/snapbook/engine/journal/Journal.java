@@ -1,0 +1,100 @@
+package dev.snapbook.engine.journal;
+
+import dev.snapbook.engine.json.Json;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * The journal of one run: a JSON-lines file {@code RUN_ID.jsonl} under the state directory. Every entry
+ * is written and forced to disk <em>before</em> the action it announces, so a run killed at any point
+ * leaves a journal that says what was done and how to undo it.
+ *
+ * <p>Each line is an object with {@code ts}, {@code run}, {@code event} and the event's fields.
+ */
+public final class Journal implements AutoCloseable {
+
+    private static final DateTimeFormatter ID_TIME =
+            DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss").withZone(ZoneOffset.UTC);
+
+    private final String runId;
+    private final Path file;
+    private final FileChannel channel;
+
+    private Journal(String runId, Path file, FileChannel channel) {
+        this.runId = runId;
+        this.file = file;
+        this.channel = channel;
+    }
+
+    /** The state directory: {@code $SNAPBOOK_STATE}, else {@code ~/.local/state/snapbook}. */
+    public static Path defaultDirectory() {
+        String env = System.getenv("SNAPBOOK_STATE");
+        if (env != null && !env.isBlank()) {
+            return Path.of(env);
+        }
+        return Path.of(System.getProperty("user.home"), ".local", "state", "snapbook");
+    }
+
+    /** Creates the journal of a new run in {@code directory} (created if missing, private to the user). */
+    public static Journal create(Path directory) throws IOException {
+        Files.createDirectories(directory);
+        String runId = ID_TIME.format(Instant.now()) + "-"
+                + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100000, 0xFFFFFF));
+        Path file = directory.resolve(runId + ".jsonl");
+        FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+                StandardOpenOption.APPEND);
+        return new Journal(runId, file, channel);
+    }
+
+    public String runId() {
+        return runId;
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    /** Appends one entry and forces it to disk before returning. */
+    public synchronized void write(String event, Map<String, ?> fields) {
+        Map<String, Object> entry = new LinkedHashMap<>();
+        entry.put("ts", Instant.now().toString());
+        entry.put("run", runId);
+        entry.put("event", event);
+        entry.putAll(fields);
+        byte[] line = (Json.line(entry) + "\n").getBytes(StandardCharsets.UTF_8);
+        try {
+            ByteBuffer buffer = ByteBuffer.wrap(line);
+            while (buffer.hasRemaining()) {
+                channel.write(buffer);
+            }
+            channel.force(false);
+        } catch (IOException e) {
+            throw new JournalException("cannot write the journal " + file + ": " + e.getMessage()
+                    + "; stopping, because a run that cannot be journalled cannot be recovered", e);
+        }
+    }
+
+    @Override
+    public synchronized void close() throws IOException {
+        channel.close();
+    }
+
+    /** The journal could not be written; the run stops. */
+    public static final class JournalException extends RuntimeException {
+        public JournalException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+}

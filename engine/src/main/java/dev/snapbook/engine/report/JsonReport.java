@@ -1,0 +1,88 @@
+package dev.snapbook.engine.report;
+
+import dev.snapbook.engine.plan.PlanReport;
+import dev.snapbook.engine.plan.PlannedStep;
+import dev.snapbook.engine.run.Execution;
+import dev.snapbook.engine.run.StepReport;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The {@code --output json} document: {@code format_version}, overall {@code status}, {@code exit_code},
+ * {@code steps[]} with name, type, status, changed, verified, message, and the problems.
+ */
+public final class JsonReport {
+
+    public static final int FORMAT_VERSION = 1;
+
+    private JsonReport() {
+    }
+
+    /** The document for a run (or a refused or failed plan). */
+    public static Map<String, Object> of(Execution.Result result) {
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("format_version", FORMAT_VERSION);
+        doc.put("status", result.status().name().toLowerCase(Locale.ROOT));
+        doc.put("exit_code", result.exitCode());
+        doc.put("message", result.message());
+        if (result.run() != null) {
+            doc.put("run_id", result.run().runId());
+            doc.put("journal", result.run().journal());
+            List<Map<String, Object>> steps = new ArrayList<>();
+            for (StepReport s : result.run().steps()) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("section", s.section());
+                m.put("index", s.index());
+                m.put("name", s.name());
+                m.put("type", s.type());
+                m.put("status", s.status().name().toLowerCase(Locale.ROOT));
+                m.put("changed", s.changed());
+                m.put("verified", s.verified());
+                m.put("message", s.message());
+                steps.add(m);
+            }
+            doc.put("steps", steps);
+            doc.put("problems", result.run().problems());
+        } else {
+            doc.put("plan", planSteps(result.plan()));
+        }
+        return doc;
+    }
+
+    /** The document for {@code plan}. */
+    public static Map<String, Object> of(PlanReport plan) {
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("format_version", FORMAT_VERSION);
+        doc.put("status", plan.feasible() ? "feasible" : "infeasible");
+        doc.put("exit_code", plan.feasible() ? 0 : 1);
+        doc.put("failure", plan.failure());
+        doc.put("plan", planSteps(plan));
+        return doc;
+    }
+
+    private static List<Map<String, Object>> planSteps(PlanReport plan) {
+        List<Map<String, Object>> out = new ArrayList<>();
+        if (plan == null) {
+            return out;
+        }
+        for (PlannedStep s : plan.steps()) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("section", s.section());
+            m.put("index", s.index());
+            m.put("name", s.name());
+            m.put("type", s.type());
+            m.put("status", s.status().name().toLowerCase(Locale.ROOT));
+            m.put("changes", s.changes());
+            m.put("irreversible", s.irreversible());
+            m.put("actions", s.actions());
+            m.put("notes", s.notes());
+            m.put("location", s.location());
+            out.add(m);
+        }
+        return out;
+    }
+}

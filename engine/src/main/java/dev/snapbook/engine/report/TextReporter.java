@@ -1,0 +1,134 @@
+package dev.snapbook.engine.report;
+
+import dev.snapbook.engine.plan.PlanReport;
+import dev.snapbook.engine.plan.PlannedStep;
+import dev.snapbook.engine.run.RunListener;
+import dev.snapbook.engine.run.StepReport;
+import dev.snapbook.engine.run.StepStatus;
+
+import java.io.PrintStream;
+import java.util.EnumMap;
+import java.util.Map;
+
+/** Prints a plan, and a run as it happens, one line per step, then a recap line. */
+public final class TextReporter implements RunListener {
+
+    private final PrintStream out;
+    private final Style style;
+    private final int verbosity;
+
+    public TextReporter(PrintStream out, Style style, int verbosity) {
+        this.out = out;
+        this.style = style;
+        this.verbosity = verbosity;
+    }
+
+    @Override
+    public void onRunStarted(RunStarted e) {
+        out.println(style.bold("RUN " + e.playbook()) + "  run id " + e.runId());
+        out.println(style.dim("journal: " + e.journal()));
+    }
+
+    @Override
+    public void onStepFinished(StepFinished e) {
+        out.println(line(e.step()));
+    }
+
+    @Override
+    public void onStepUndone(StepUndone e) {
+        out.println(line(e.step()));
+    }
+
+    @Override
+    public void onStepProgress(String what, double percent) {
+        out.printf("  ... %s %.0f%%%n", what, percent);
+    }
+
+    @Override
+    public void onTrace(String line) {
+        if (verbosity > 0) {
+            out.println(style.dim("  > " + line));
+        }
+    }
+
+    @Override
+    public void onRunFinished(RunFinished e) {
+        Map<StepStatus, Integer> counts = new EnumMap<>(StepStatus.class);
+        for (StepReport s : e.steps()) {
+            counts.merge(s.status(), 1, Integer::sum);
+        }
+        StringBuilder recap = new StringBuilder("recap:");
+        for (StepStatus s : StepStatus.values()) {
+            recap.append(' ').append(s.label().replace(' ', '_')).append('=').append(counts.getOrDefault(s, 0));
+        }
+        out.println(recap + "  => " + colour(e.status().exitCode(), e.status().label()));
+        if (!e.problems().isEmpty()) {
+            out.println(style.red("first failure: ") + e.problems().get(0));
+            for (String p : e.problems().subList(1, e.problems().size())) {
+                out.println(style.red("also: ") + p);
+            }
+        }
+        if (e.status().exitCode() == 3) {
+            out.println(style.red("ATTENTION: the rollback did not complete. Steps marked 'NOT rolled back' "
+                    + "need a look; the journal " + e.journal() + " records what was done and the state before it."));
+        }
+    }
+
+    /** Prints a plan: each step, what it would do, irreversible marks, unknowns; then a summary. */
+    public void printPlan(PlanReport plan, String connection) {
+        out.println(style.bold("PLAN " + plan.playbook()) + "  (connection " + connection + "; nothing is changed)");
+        for (PlannedStep s : plan.steps()) {
+            String head = String.format("  %-17s %s%d. %s [%s]", label(s), s.section().equals("steps") ? ""
+                    : s.section() + " ", s.index() + 1, s.name(), s.type());
+            if (s.irreversible()) {
+                head += " " + style.red("IRREVERSIBLE");
+            }
+            out.println(head);
+            for (String a : s.actions()) {
+                out.println("        - " + a);
+            }
+            for (String n : s.notes()) {
+                out.println("        ! " + n);
+            }
+        }
+        long irreversible = plan.irreversibleSteps().size();
+        if (plan.feasible()) {
+            out.println("plan: feasible" + (irreversible > 0 ? ", " + irreversible
+                    + " irreversible step(s): run needs --yes or a typed yes" : ""));
+        } else {
+            out.println(style.red("plan: NOT feasible: ") + plan.failure());
+        }
+    }
+
+    private String label(PlannedStep s) {
+        String l = s.status().label();
+        return switch (s.status()) {
+            case WILL_FAIL -> style.red(pad(l));
+            case CONDITION_UNKNOWN, UNPLANNABLE -> style.yellow(pad(l));
+            case WILL_RUN -> s.changes() ? style.yellow(pad("will change")) : style.green(pad(l));
+            default -> style.dim(pad(l));
+        };
+    }
+
+    private static String pad(String s) {
+        return String.format("%-17s", s);
+    }
+
+    private String line(StepReport s) {
+        String label = String.format("%-15s", s.status().label());
+        label = switch (s.status()) {
+            case OK -> style.green(label);
+            case CHANGED -> style.yellow(label);
+            case FAILED, NOT_ROLLED_BACK -> style.red(label);
+            case ROLLED_BACK -> style.cyan(label);
+            default -> style.dim(label);
+        };
+        String where = s.section().equals("steps") ? "" : s.section() + " ";
+        String msg = s.message() == null || s.message().isEmpty() ? "" : "  " + s.message();
+        return "  " + label + " " + where + (s.index() + 1) + ". " + s.name() + " [" + s.type() + "]" + msg;
+    }
+
+    private String colour(int exit, String text) {
+        return exit == 0 ? style.green(text) : style.red(text);
+    }
+}

@@ -1,0 +1,69 @@
+package dev.snapbook.engine.run;
+
+import dev.snapbook.engine.journal.Journal;
+import dev.snapbook.engine.load.StepCatalog;
+import dev.snapbook.engine.model.Playbook;
+import dev.snapbook.engine.plan.PlanReport;
+import dev.snapbook.engine.plan.PlannedStep;
+import dev.snapbook.engine.plan.Planner;
+import dev.snapbook.engine.world.FactSources;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * One {@code snapbook run}: plan against the observed world, refuse if the plan fails or irreversible
+ * steps are not confirmed, then run with a journal. Nothing is changed before the plan is feasible and
+ * confirmed.
+ */
+public final class Execution {
+
+    /** Asks the user to confirm irreversible steps; false refuses the run. */
+    @FunctionalInterface
+    public interface Confirmation {
+        boolean confirm(List<PlannedStep> irreversible);
+    }
+
+    /** How an execution ended: the plan, and the run when one happened. */
+    public record Result(PlanReport plan, RunListener.RunFinished run, RunStatus status, String message) {
+        public int exitCode() {
+            return status.exitCode();
+        }
+    }
+
+    private final StepCatalog catalog;
+    private final FactSources facts;
+    private final RunListener listener;
+
+    public Execution(StepCatalog catalog, FactSources facts, RunListener listener) {
+        this.catalog = catalog;
+        this.facts = facts;
+        this.listener = listener;
+    }
+
+    /** Plans only; changes nothing. */
+    public PlanReport plan(Playbook playbook, Map<String, Object> extraVars, Set<String> tags, RunContext context) {
+        return new Planner(catalog).plan(playbook, extraVars, tags, facts.newWorld(context));
+    }
+
+    /** Plans, confirms, and runs {@code playbook}, journalling under {@code stateDir}. */
+    public Result run(Playbook playbook, Map<String, Object> extraVars, Set<String> tags, RunContext context,
+                      Path stateDir, Confirmation confirmation) throws IOException {
+        PlanReport plan = plan(playbook, extraVars, tags, context);
+        if (!plan.feasible()) {
+            return new Result(plan, null, RunStatus.PLAN_FAILED, "nothing was done: " + plan.failure());
+        }
+        List<PlannedStep> irreversible = plan.irreversibleSteps();
+        if (!irreversible.isEmpty() && !confirmation.confirm(irreversible)) {
+            return new Result(plan, null, RunStatus.REFUSED, "nothing was done: " + irreversible.size()
+                    + " irreversible step(s) were not confirmed; pass --yes, or answer 'yes' at the prompt");
+        }
+        try (Journal journal = Journal.create(stateDir)) {
+            RunListener.RunFinished run = new Runner(catalog, listener).run(playbook, extraVars, tags, context, journal);
+            return new Result(plan, run, run.status(), run.status().label());
+        }
+    }
+}
