@@ -1,0 +1,22 @@
+package dev.snapbook.engine.testing;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The in-memory "system" the test steps act on: named counters, and the log of every apply and undo,
+ * so tests can check what ran and in which order. Tests share one ledger through the run context.
+ */
+public final class Ledger implements AutoCloseable {
+
+    public final Map<String, Long> counters = Collections.synchronizedMap(new LinkedHashMap<>());
+    public final List<String> log = Collections.synchronizedList(new ArrayList<>());
+
+    @Override
+    public void close() {
+        // nothing to release; the test keeps reading it after the run
+    }
+}
