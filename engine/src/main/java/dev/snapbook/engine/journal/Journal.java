@@ -38,9 +38,12 @@ public final class Journal implements AutoCloseable {
         this.channel = channel;
     }
 
-    /** The state directory: {@code $SNAPBOOK_STATE}, else {@code ~/.local/state/snapbook}. */
+    /**
+     * The state directory: {@code $SNAPBOOK_STATE} (or the system property {@code snapbook.state}), else
+     * {@code ~/.local/state/snapbook}.
+     */
     public static Path defaultDirectory() {
-        String env = System.getenv("SNAPBOOK_STATE");
+        String env = System.getProperty("snapbook.state", System.getenv("SNAPBOOK_STATE"));
         if (env != null && !env.isBlank()) {
             return Path.of(env);
         }

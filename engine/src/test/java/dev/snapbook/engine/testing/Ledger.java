@@ -12,6 +12,9 @@ import java.util.Map;
  */
 public final class Ledger implements AutoCloseable {
 
+    /** The ledger of runs started through the CLI, which cannot be handed one. */
+    public static final Ledger SHARED = new Ledger();
+
     public final Map<String, Long> counters = Collections.synchronizedMap(new LinkedHashMap<>());
     public final List<String> log = Collections.synchronizedList(new ArrayList<>());
 

@@ -42,7 +42,7 @@ public final class TestSteps {
     }
 
     static Ledger ledger(StepContext c) {
-        return c.resource(Ledger.class, Ledger::new);
+        return c.resource(Ledger.class, () -> Ledger.SHARED);
     }
 
     /** Observes counters; a counter never set is absent. */
