@@ -36,7 +36,12 @@ public final class Ref extends GroovyObjectSupport {
                 + " with vars or register, not assigned");
     }
 
-    /** {@code ref['key']} or {@code ref[0]}: an element of this variable's value. */
+    /** {@code ref['key']}: an entry of this variable's value (declared so it wins over Groovy's getAt(String)). */
+    public Ref getAt(String key) {
+        return getAt((Object) key);
+    }
+
+    /** {@code ref['key']}, {@code ref[0]} or {@code ref[other]}: an element of this variable's value. */
     public Ref getAt(Object key) {
         if (key instanceof Ref r) {
             return new Ref(path + "[" + r.path + "]");
