@@ -19,7 +19,7 @@ enum Grammar {
             "always", "always { step ... }")),
     STEPS("a block of steps", Map.of(
             "step", "step 'type', param: value, ...  or  step('type', param: value) { step block }")),
-    STEP("a step block: step('type', param: value) { ... }", ordered(
+    STEP("a step block", ordered(
             "name", "name 'human name'",
             "when", "when 'expression'",
             "register", "register 'variable'",
@@ -63,17 +63,20 @@ enum Grammar {
         StringBuilder problem = new StringBuilder("unknown method `" + method + "` in " + where);
         Optional<String> near = nearest(method);
         if (near.isPresent()) {
-            problem.append("; did you mean `").append(near.get()).append("`?");
-        } else {
-            for (Grammar other : values()) {
-                if (other != this && other.usages.containsKey(method)) {
-                    problem.append("; `").append(method).append("` belongs in ").append(other.where);
-                    return problem.toString();
+            return problem.append("; did you mean `").append(near.get()).append("`?").toString();
+        }
+        for (Grammar other : values()) {
+            String elsewhere = other.usages.get(method);
+            if (other != this && elsewhere != null) {
+                problem.append("; `").append(method).append("` belongs in ").append(other.where);
+                if (other == STEP) {
+                    problem.append(": step('type', param: value) { ").append(elsewhere).append(" }");
                 }
+                return problem.toString();
             }
         }
-        problem.append(" (").append(where).append(" offers: ").append(String.join(", ", usages.keySet())).append(')');
-        return problem.toString();
+        return problem.append(" (").append(where).append(" offers: ")
+                .append(String.join(", ", usages.keySet())).append(')').toString();
     }
 
     /** The method of this block nearest to {@code method} by edit distance, when it is near enough. */
