@@ -10,6 +10,11 @@ public final class DidYouMeanText {
 
     /** {@code " (did you mean 'x'?)"} for the closest candidate within a small distance, else {@code ""}. */
     public static String suggest(String given, Collection<String> candidates) {
+        return nearest(given, candidates).map(best -> " (did you mean '" + best + "'?)").orElse("");
+    }
+
+    /** The candidate closest to {@code given}, when it is within a small edit distance. */
+    public static java.util.Optional<String> nearest(String given, Collection<String> candidates) {
         String best = null;
         int bestDistance = Integer.MAX_VALUE;
         for (String c : candidates) {
@@ -20,7 +25,7 @@ public final class DidYouMeanText {
             }
         }
         int allowed = Math.max(2, given.length() / 3);
-        return best != null && bestDistance <= allowed ? " (did you mean '" + best + "'?)" : "";
+        return best != null && bestDistance <= allowed ? java.util.Optional.of(best) : java.util.Optional.empty();
     }
 
     /** Damerau-Levenshtein distance (optimal string alignment): a swap of two letters counts as one edit. */
