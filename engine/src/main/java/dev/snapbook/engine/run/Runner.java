@@ -171,11 +171,12 @@ public final class Runner {
 
             Outcome outcome = applyWithRetries(reportIndex, call, step, params, captured, bindings, context, journal);
             Done applied = new Done(reportIndex, call, step, params, captured, outcome);
-            journal.write("step_applied", Map.of("section", section, "index", index, "changed", outcome.changed(),
+            journal.write("step_applied", Map.of("section", section, "index", index, "type", call.type(),
+                    "changed", outcome.changed(),
                     "data", outcome.data(), "message", nullToEmpty(outcome.message())));
 
             List<String> verifyProblems = verify(call, step, params, outcome, bindings, context);
-            journal.write("step_verified", Map.of("section", section, "index", index,
+            journal.write("step_verified", Map.of("section", section, "index", index, "type", call.type(),
                     "passed", verifyProblems.isEmpty(), "problems", verifyProblems));
             if (!verifyProblems.isEmpty()) {
                 reports.set(reportIndex, report(section, index, call, StepStatus.FAILED, outcome.changed(), false,
@@ -192,9 +193,11 @@ public final class Runner {
             if (reports.get(reportIndex).status() != StepStatus.FAILED) {
                 reports.set(reportIndex, report(section, index, call, StepStatus.FAILED, false, false, f.getMessage()));
                 listener.onStepFinished(new RunListener.StepFinished(reports.get(reportIndex)));
-                journal.write("step_failed", Map.of("section", section, "index", index, "message", f.getMessage()));
+                journal.write("step_failed", Map.of("section", section, "index", index, "type", call.type(),
+                        "message", f.getMessage()));
             } else {
-                journal.write("step_failed", Map.of("section", section, "index", index, "message", f.getMessage()));
+                journal.write("step_failed", Map.of("section", section, "index", index, "type", call.type(),
+                        "message", f.getMessage()));
             }
             throw f;
         }
