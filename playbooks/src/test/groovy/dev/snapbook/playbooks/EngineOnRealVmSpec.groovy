@@ -73,7 +73,7 @@ class EngineOnRealVmSpec extends Specification {
         def pb = playbook(RESTART)
         def xmlBefore = vm.xml(XmlView.INACTIVE)
         def liveBefore = vm.xml(XmlView.LIVE)
-        def bytesBefore = vm.disk().bytes.digest('SHA-256')
+        def bytesBefore = Files.readAllBytes(vm.disk()).sha256()
 
         when:
         int exit = Main.execute('plan', '-c', LabVm.URI, '-e', "domain=${vm.name()}", '-e', "disk=${vm.disk()}",
@@ -84,7 +84,7 @@ class EngineOnRealVmSpec extends Specification {
         vm.state() == PowerState.RUNNING
         vm.xml(XmlView.INACTIVE) == xmlBefore
         vm.xml(XmlView.LIVE) == liveBefore
-        vm.disk().bytes.digest('SHA-256') == bytesBefore
+        Files.readAllBytes(vm.disk()).sha256() == bytesBefore
         !Files.exists(dir.resolve('state'))
     }
 
