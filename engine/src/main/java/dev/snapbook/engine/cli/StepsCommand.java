@@ -33,7 +33,9 @@ class StepsCommand implements Callable<Integer> {
         System.out.println(s.name() + " — " + s.summary());
         System.out.println("parameters:");
         for (Param p : s.params()) {
-            String req = p.required() ? "required" : "optional, default " + p.defaultValue();
+            Object def = p.defaultValue() instanceof java.time.Duration d
+                    ? dev.snapbook.engine.spi.Durations.format(d) : p.defaultValue();
+            String req = p.required() ? "required" : def == null ? "optional" : "optional, default " + def;
             String choices = p.choices().isEmpty() ? "" : ", one of " + String.join("|", p.choices());
             System.out.printf("  %-12s %s (%s%s)%n      %s%n", p.name(), p.type().label(), req, choices, p.description());
         }
