@@ -96,9 +96,18 @@ public final class DomainShutdown implements Step {
         if (state == PowerState.SHUTOFF) {
             return Outcome.unchanged(name + " was already shut off", result(false));
         }
+        Instant start = Instant.now();
         libvirt.shutdown(name);
         if (waitForShutoff(libvirt, name, timeout, context)) {
             return Outcome.changed(name + " shut down", result(false));
+        }
+        Instant deadline = context.deadline();
+        if (deadline != null && deadline.isBefore(start.plus(timeout))) {
+            // The run's deadline cut the wait short: forcing now would power off a guest the user
+            // agreed to give the whole timeout.
+            throw new StepFailure("the step's deadline passed while waiting for " + name + " to shut down, before"
+                    + " the " + seconds(timeout) + " timeout; it is still " + stateText(libvirt, name),
+                    "raise the run's time limit or lower timeout");
         }
         if (!params.bool("force")) {
             throw new StepFailure("domain " + name + " did not stop within " + seconds(timeout)

@@ -215,6 +215,22 @@ class DomainStepsSpec extends Specification {
         vm.state() == PowerState.RUNNING
     }
 
+    def "domain.shutdown does not force a power-off early when the run's deadline cuts the wait short"() {
+        given:
+        vm.start()
+        ctx.deadline(java.time.Instant.now().plusSeconds(1))
+        def step = new DomainShutdown()
+        def p = params(step, [domain: vm.name(), timeout: '30s', force: true])
+
+        when:
+        step.apply(p, step.capture(p, ctx), ctx)
+
+        then:
+        def e = thrown(StepFailure)
+        e.message.contains("deadline passed while waiting for ${vm.name()}")
+        vm.state() == PowerState.RUNNING
+    }
+
     def "domain.shutdown of a shut-off domain is a no-op and its undo does not start it"() {
         given:
         def step = new DomainShutdown()
