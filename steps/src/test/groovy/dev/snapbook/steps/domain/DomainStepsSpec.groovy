@@ -246,6 +246,27 @@ class DomainStepsSpec extends Specification {
         vm.state() == PowerState.SHUTOFF
     }
 
+    def "LabVm writes as a guest would, and close removes its running domain and its directory"() {
+        given:
+        vm.start()
+        def name = vm.name()
+        def dir = vm.dir()
+
+        when:
+        vm.writePattern(0x5a, '4M', '64k')
+
+        then:
+        LabVm.hasPattern(vm.disk(), 0x5a, '4M', '64k')
+        !LabVm.hasPattern(vm.disk(), 0x5a, '8M', '64k')
+
+        when:
+        vm.close()
+
+        then:
+        !ctx.world().get(DomainFacts.key(name))
+        !java.nio.file.Files.exists(dir)
+    }
+
     def "a libvirt error names the call and the domain and says what to do"() {
         given: 'a domain that is shut off cannot be destroyed'
         def libvirt = vm.libvirt()
