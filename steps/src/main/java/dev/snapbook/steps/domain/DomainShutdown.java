@@ -1,6 +1,5 @@
 package dev.snapbook.steps.domain;
 
-import dev.snapbook.engine.spi.Durations;
 import dev.snapbook.engine.spi.Outcome;
 import dev.snapbook.engine.spi.Param;
 import dev.snapbook.engine.spi.ParamType;
@@ -71,13 +70,13 @@ public final class DomainShutdown implements Step {
         }
         List<String> actions = new ArrayList<>();
         actions.add("virDomainShutdown(" + name + ")");
-        actions.add("wait ≤" + Durations.format(timeout) + " for shutoff");
+        actions.add("wait ≤" + seconds(timeout) + " for shutoff");
         actions.add(force ? "then virDomainDestroy(" + name + ") if still running"
                 : "then fail if still running (force is false)");
         // A transient domain ceases to exist once it stops.
         world.put(DomainFacts.key(name), facts.persistent() ? facts.withState(PowerState.SHUTOFF.label()) : null);
         return Planned.change(actions, result(force
-                ? new Unknown("whether " + name + " ignores the ACPI shutdown request for " + Durations.format(timeout))
+                ? new Unknown("whether " + name + " ignores the ACPI shutdown request for " + seconds(timeout))
                 : false));
     }
 
@@ -97,17 +96,26 @@ public final class DomainShutdown implements Step {
         if (state == PowerState.SHUTOFF) {
             return Outcome.unchanged(name + " was already shut off", result(false));
         }
+        Instant start = Instant.now();
         libvirt.shutdown(name);
         if (waitForShutoff(libvirt, name, timeout, context)) {
             return Outcome.changed(name + " shut down", result(false));
         }
+        Instant deadline = context.deadline();
+        if (deadline != null && deadline.isBefore(start.plus(timeout))) {
+            // The run's deadline cut the wait short: forcing now would power off a guest the user
+            // agreed to give the whole timeout.
+            throw new StepFailure("the step's deadline passed while waiting for " + name + " to shut down, before"
+                    + " the " + seconds(timeout) + " timeout; it is still " + stateText(libvirt, name),
+                    "raise the run's time limit or lower timeout");
+        }
         if (!params.bool("force")) {
-            throw new StepFailure("domain " + name + " did not stop within " + Durations.format(timeout)
+            throw new StepFailure("domain " + name + " did not stop within " + seconds(timeout)
                     + " after the ACPI shutdown request; it is still " + stateText(libvirt, name),
                     "pass force: true to power it off after the timeout, or a longer timeout if the guest is slow");
         }
         libvirt.destroy(name);
-        return Outcome.changed(name + " ignored the shutdown request for " + Durations.format(timeout)
+        return Outcome.changed(name + " ignored the shutdown request for " + seconds(timeout)
                 + "; powered off with virDomainDestroy", result(true));
     }
 
@@ -169,6 +177,11 @@ public final class DomainShutdown implements Step {
     private static String stateText(Libvirt libvirt, String name) throws StepFailure {
         PowerState now = Domains.stateOrGone(libvirt, name);
         return now == null ? "gone" : now.label();
+    }
+
+    /** {@code 60s}, {@code 2s}, {@code 500ms}: seconds as operators write timeouts, not {@code 1m}. */
+    private static String seconds(Duration d) {
+        return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
     }
 
     private static Duration timeout(Params params) {

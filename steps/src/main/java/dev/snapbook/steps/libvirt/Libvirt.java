@@ -44,6 +44,13 @@ public final class Libvirt implements AutoCloseable {
         T on(Domain domain) throws LibvirtException;
     }
 
+    /**
+     * Replaces libvirt's default error handler, which prints every error to stderr (even an expected
+     * "Domain not found" from {@link #exists}); errors reach callers as exceptions instead. Held in a static
+     * field because JNA callbacks must not be garbage collected while libvirt can call them.
+     */
+    private static final org.libvirt.jna.Libvirt.VirErrorCallback QUIET = (userData, error) -> { };
+
     // VIR_DOMAIN_QEMU_MONITOR_COMMAND_HMP: the command is human monitor syntax, not QMP JSON.
     private static final int MONITOR_HMP = 1;
 
@@ -61,7 +68,9 @@ public final class Libvirt implements AutoCloseable {
     public static Libvirt open(String uri, Consumer<String> trace) throws StepFailure {
         trace.accept("virConnectOpen(" + uri + ")");
         try {
-            return new Libvirt(uri, new Connect(uri, false), trace);
+            Connect connect = new Connect(uri, false);
+            connect.setConnectionErrorCallback(QUIET);
+            return new Libvirt(uri, connect, trace);
         } catch (LibvirtException e) {
             throw new StepFailure("cannot connect to libvirt at " + uri + ": " + e.getError().getMessage(),
                     "check that libvirtd is running and reachable: virsh -c " + uri + " version", e);

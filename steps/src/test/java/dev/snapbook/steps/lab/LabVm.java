@@ -58,6 +58,7 @@ public final class LabVm implements AutoCloseable {
     private final Libvirt libvirt;
     private final QemuImg qemuImg;
     private boolean defined;
+    private boolean closed;
 
     private LabVm(String name, Path dir, Libvirt libvirt) {
         this.name = name;
@@ -177,15 +178,21 @@ public final class LabVm implements AutoCloseable {
     /**
      * Writes {@code pattern} (a byte) over {@code length} bytes at {@code offset} of {@code vda} of the
      * running domain, as the guest would, through QEMU's {@code qemu-io} monitor command on the disk's
-     * virtio device. Offsets and lengths use qemu-io's syntax: {@code 1M}, {@code 4k}, {@code 512}.
+     * virtio device, and flushes it so the image file shows it at once. Offsets and lengths use qemu-io's syntax: {@code 1M}, {@code 4k}, {@code 512}.
      */
     public void writePattern(int pattern, String offset, String length) throws StepFailure {
-        String command = "qemu-io -d " + qdevPath("vda") + " \"write -P 0x" + Integer.toHexString(pattern) + " "
-                + offset + " " + length + "\"";
-        String out = libvirt.qemuMonitorCommandHmp(name, command);
+        String device = qdevPath("vda");
+        monitorQemuIo(device, "write -P 0x" + Integer.toHexString(pattern) + " " + offset + " " + length);
+        // Then flush, as a guest's fsync would: without it QEMU may keep the new clusters' qcow2 metadata
+        // (L2 tables) in its cache, and a reader outside QEMU (qemu-io -U) sees the old data.
+        monitorQemuIo(device, "flush");
+    }
+
+    private void monitorQemuIo(String device, String qemuIoCommand) throws StepFailure {
+        String out = libvirt.qemuMonitorCommandHmp(name, "qemu-io -d " + device + " \"" + qemuIoCommand + "\"");
         String lower = out.toLowerCase(java.util.Locale.ROOT);
         if (lower.contains("error") || lower.contains("failed") || lower.contains("could not")) {
-            throw new IllegalStateException("writing the pattern into " + name + " failed: " + out.strip());
+            throw new IllegalStateException("qemu-io '" + qemuIoCommand + "' on " + name + " failed: " + out.strip());
         }
     }
 
@@ -213,6 +220,10 @@ public final class LabVm implements AutoCloseable {
      */
     @Override
     public void close() throws Exception {
+        if (closed) {
+            return;
+        }
+        closed = true;
         Exception first = null;
         if (defined) {
             try {
