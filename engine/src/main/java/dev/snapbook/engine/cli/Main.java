@@ -32,6 +32,9 @@ public final class Main {
     /** Runs the command line and returns its exit code (for tests and the launcher). */
     public static int execute(String... args) {
         CommandLine cli = new CommandLine(new Main());
+        for (CommandExtension extension : java.util.ServiceLoader.load(CommandExtension.class)) {
+            cli.addSubcommand(extension.command());
+        }
         cli.setExitCodeExceptionMapper(e -> EXIT_USAGE);
         cli.setParameterExceptionHandler((e, a) -> {
             e.getCommandLine().getErr().println("snapbook: " + e.getMessage());

@@ -39,8 +39,19 @@ public final class TextReporter implements RunListener {
         out.println(line(e.step()));
     }
 
+    private String lastProgress;
+    private long lastProgressAt;
+
+    /** Plain periodic lines: at most one every 2 seconds per activity, and its end. */
     @Override
     public void onStepProgress(String what, double percent) {
+        long now = System.nanoTime();
+        boolean same = what.equals(lastProgress);
+        if (same && percent < 100 && now - lastProgressAt < 2_000_000_000L) {
+            return;
+        }
+        lastProgress = what;
+        lastProgressAt = now;
         out.printf("  ... %s %.0f%%%n", what, percent);
     }
 

@@ -188,6 +188,26 @@ public final class Libvirt implements AutoCloseable {
                 d -> d.qemuMonitorCommand(command, MONITOR_HMP));
     }
 
+    /** The names of every domain on the connection, running or defined ({@code virConnectListAllDomains}). */
+    public java.util.List<String> domainNames() throws StepFailure {
+        trace.accept("virConnectListDefinedDomains(); virConnectListDomains()");
+        java.util.TreeSet<String> names = new java.util.TreeSet<>();
+        try {
+            names.addAll(java.util.Arrays.asList(connect.listDefinedDomains()));
+            for (int id : connect.listDomains()) {
+                Domain d = connect.domainLookupByID(id);
+                try {
+                    names.add(d.getName());
+                } finally {
+                    d.free();
+                }
+            }
+        } catch (LibvirtException e) {
+            throw failure("virConnectListAllDomains", "*", e);
+        }
+        return java.util.List.copyOf(names);
+    }
+
     private <T> T call(String function, String name, Call<T> body) throws StepFailure {
         trace.accept(function + "(" + name + ")");
         Domain d;

@@ -6,13 +6,10 @@ import dev.snapbook.steps.libvirt.Libvirt;
 import dev.snapbook.steps.libvirt.PowerState;
 import dev.snapbook.steps.libvirt.XmlView;
 import dev.snapbook.steps.qemu.QemuImg;
-import dev.snapbook.steps.xml.SafeXml;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFileAttributes;
-import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -22,7 +19,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Stream;
-import org.w3c.dom.Element;
 
 /**
  * A throw-away libvirt domain for tests: a persistent domain {@code snapbook-test-<random>} with no guest OS,
@@ -48,7 +44,6 @@ public final class LabVm implements AutoCloseable {
     /** The connection every lab VM lives on. */
     public static final String URI = "qemu:///system";
     private static final String NAME_PREFIX = "snapbook-test-";
-    private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(60);
     private static String unavailable;
     private static boolean probed;
 
@@ -180,38 +175,20 @@ public final class LabVm implements AutoCloseable {
      * running domain, as the guest would, through QEMU's {@code qemu-io} monitor command on the disk's
      * virtio device, and flushes it so the image file shows it at once. Offsets and lengths use qemu-io's syntax: {@code 1M}, {@code 4k}, {@code 512}.
      */
+    /** Writes {@code pattern} into {@code vda} of the running domain as its guest would; see {@link LabMachine#writePattern}. */
     public void writePattern(int pattern, String offset, String length) throws StepFailure {
-        String device = qdevPath("vda");
-        monitorQemuIo(device, "write -P 0x" + Integer.toHexString(pattern) + " " + offset + " " + length);
-        // Then flush, as a guest's fsync would: without it QEMU may keep the new clusters' qcow2 metadata
-        // (L2 tables) in its cache, and a reader outside QEMU (qemu-io -U) sees the old data.
-        monitorQemuIo(device, "flush");
+        LabMachine.writePattern(libvirt, name, "vda", pattern, offset, length);
     }
 
-    private void monitorQemuIo(String device, String qemuIoCommand) throws StepFailure {
-        String out = libvirt.qemuMonitorCommandHmp(name, "qemu-io -d " + device + " \"" + qemuIoCommand + "\"");
-        String lower = out.toLowerCase(java.util.Locale.ROOT);
-        if (lower.contains("error") || lower.contains("failed") || lower.contains("could not")) {
-            throw new IllegalStateException("qemu-io '" + qemuIoCommand + "' on " + name + " failed: " + out.strip());
-        }
-    }
+
 
     /**
      * Whether {@code image} holds {@code pattern} over the range, read-only and without taking QEMU's lock
      * ({@code qemu-io -r -U -c "read -P ..."}, exit 0 = present); reads through the backing chain.
      */
+    /** Whether {@code image} holds {@code pattern} over the range; see {@link LabMachine#hasPattern}. */
     public static boolean hasPattern(Path image, int pattern, String offset, String length) throws IOException {
-        Command.Result r = Command.of("qemu-io", "-r", "-U", "-c",
-                "read -P 0x" + Integer.toHexString(pattern) + " " + offset + " " + length, image.toString())
-                .run(COMMAND_TIMEOUT, l -> { });
-        if (r.succeeded()) {
-            return true;
-        }
-        if (r.stdout().contains("Pattern verification failed")) {
-            return false;
-        }
-        throw new IllegalStateException("qemu-io could not read " + image + " (exit " + r.exitCode() + "): "
-                + r.stderr().strip() + r.stdout().strip());
+        return LabMachine.hasPattern(image, pattern, offset, length);
     }
 
     /**
@@ -263,79 +240,19 @@ public final class LabVm implements AutoCloseable {
     }
 
     /** The QOM path of the virtio backend of disk {@code target}, from its alias in the live XML. */
-    private String qdevPath(String target) throws StepFailure {
-        try {
-            Element devices = SafeXml.child(SafeXml.parse(xml(XmlView.LIVE), "live XML of " + name)
-                    .getDocumentElement(), "devices");
-            for (Element disk : SafeXml.children(devices, "disk")) {
-                if (target.equals(SafeXml.attr(SafeXml.child(disk, "target"), "dev"))) {
-                    String alias = SafeXml.attr(SafeXml.child(disk, "alias"), "name");
-                    if (alias == null) {
-                        throw new IllegalStateException(name + " has no device alias for " + target
-                                + "; is it running?");
-                    }
-                    return "/machine/peripheral/" + alias + "/virtio-backend";
-                }
-            }
-        } catch (SafeXml.Refused e) {
-            throw new IllegalStateException(e.getMessage(), e);
-        }
-        throw new IllegalStateException(name + " has no disk " + target);
-    }
+
 
     private String domainXml() {
-        return """
-                <domain type='%s'>
-                  <name>%s</name>
-                  <description>snapbook test VM; deleted by the test that created it</description>
-                  <memory unit='MiB'>64</memory>
-                  <vcpu>1</vcpu>
-                  <os><type arch='x86_64' machine='pc'>hvm</type></os>
-                  <on_poweroff>destroy</on_poweroff>
-                  <on_reboot>destroy</on_reboot>
-                  <on_crash>destroy</on_crash>
-                  <devices>
-                    <disk type='file' device='disk'>
-                      <driver name='qemu' type='qcow2'/>
-                      <source file='%s'/>
-                      <target dev='vda' bus='virtio'/>
-                    </disk>
-                    <memballoon model='none'/>
-                  </devices>
-                </domain>
-                """.formatted(virtType(), name, disk);
+        return LabMachine.domainXml(name, disk, "qcow2", "snapbook test VM; deleted by the test that created it");
     }
 
     /** {@code kvm} when QEMU (user libvirt-qemu, group kvm) can open /dev/kvm read-write, else {@code qemu}. */
     static String virtType() {
-        String forced = System.getProperty("snapbook.lab.virt");
-        if (forced != null && !forced.isBlank()) {
-            return forced;
-        }
-        Path kvm = Path.of("/dev/kvm");
-        try {
-            PosixFileAttributes a = Files.readAttributes(kvm, PosixFileAttributes.class);
-            Set<PosixFilePermission> p = a.permissions();
-            boolean others = p.contains(PosixFilePermission.OTHERS_READ) && p.contains(PosixFilePermission.OTHERS_WRITE);
-            boolean group = a.group().getName().equals("kvm") && p.contains(PosixFilePermission.GROUP_READ)
-                    && p.contains(PosixFilePermission.GROUP_WRITE);
-            return others || group ? "kvm" : "qemu";
-        } catch (IOException | UnsupportedOperationException e) {
-            return "qemu";
-        }
+        return LabMachine.virtType();
     }
 
     /** Deletes {@code dir} and what is in it, without following symbolic links out of it. */
     private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        List<Path> paths;
-        try (Stream<Path> walk = Files.walk(dir)) {
-            paths = walk.sorted(Comparator.reverseOrder()).toList();
-        }
-        for (Path p : paths) {
-            Files.deleteIfExists(p);
-        }
+        LabMachine.deleteTree(dir);
     }
 }
