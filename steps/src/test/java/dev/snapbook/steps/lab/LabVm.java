@@ -60,10 +60,13 @@ public final class LabVm implements AutoCloseable {
     private boolean defined;
     private boolean closed;
 
-    private LabVm(String name, Path dir, Libvirt libvirt) {
+    private final String format;
+
+    private LabVm(String name, Path dir, Libvirt libvirt, String format) {
         this.name = name;
         this.dir = dir;
-        this.disk = dir.resolve("vda.qcow2");
+        this.format = format;
+        this.disk = dir.resolve("vda." + format);
         this.libvirt = libvirt;
         this.qemuImg = new QemuImg(line -> { });
     }
@@ -94,6 +97,11 @@ public final class LabVm implements AutoCloseable {
 
     /** Creates the directory and disk and defines the domain (shut off). Cleans up after itself on failure. */
     public static LabVm create() throws StepFailure, IOException {
+        return create("qcow2");
+    }
+
+    /** Like {@link #create()}, with the disk {@code vda.FORMAT} in {@code format} ({@code qcow2} or {@code raw}). */
+    public static LabVm create(String format) throws StepFailure, IOException {
         String reason = unavailableReason();
         if (reason != null) {
             throw new IllegalStateException(reason);
@@ -110,9 +118,9 @@ public final class LabVm implements AutoCloseable {
             deleteTree(dir);
             throw e;
         }
-        LabVm vm = new LabVm(name, dir, libvirt);
+        LabVm vm = new LabVm(name, dir, libvirt, format);
         try {
-            vm.qemuImg.create(vm.disk, "qcow2", 64L << 20);
+            vm.qemuImg.create(vm.disk, format, 64L << 20);
             if (libvirt.exists(name)) {
                 // Never redefine someone else's domain, however unlikely the name clash.
                 throw new IllegalStateException("a domain named " + name + " already exists; not touching it");
@@ -296,14 +304,14 @@ public final class LabVm implements AutoCloseable {
                   <on_crash>destroy</on_crash>
                   <devices>
                     <disk type='file' device='disk'>
-                      <driver name='qemu' type='qcow2'/>
+                      <driver name='qemu' type='%s'/>
                       <source file='%s'/>
                       <target dev='vda' bus='virtio'/>
                     </disk>
                     <memballoon model='none'/>
                   </devices>
                 </domain>
-                """.formatted(virtType(), name, disk);
+                """.formatted(virtType(), name, format, disk);
     }
 
     /** {@code kvm} when QEMU (user libvirt-qemu, group kvm) can open /dev/kvm read-write, else {@code qemu}. */
