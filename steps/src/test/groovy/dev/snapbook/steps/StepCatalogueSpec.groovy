@@ -20,7 +20,7 @@ class StepCatalogueSpec extends Specification {
     def "ServiceLoader finds every step and fact source of the catalogue"() {
         expect:
         ServiceLoader.load(Step).collect { it.name() }.sort() ==
-                ['domain.shutdown', 'domain.start', 'domain.state', 'image.info', 'snapshot.create',
+                ['assert', 'domain.shutdown', 'domain.start', 'domain.state', 'image.info', 'snapshot.create',
                  'snapshot.create_xml', 'snapshot.current', 'snapshot.delete', 'snapshot.dumpxml', 'snapshot.info',
                  'snapshot.list', 'snapshot.parent', 'snapshot.revert', 'snapshot.source']
         ServiceLoader.load(FactSource).collectEntries { [it.kind(), it.type()] } ==

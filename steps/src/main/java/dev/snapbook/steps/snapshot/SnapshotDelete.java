@@ -83,11 +83,13 @@ public final class SnapshotDelete implements Step {
                 }
             }
         }
-        SnapshotTree after = without(tree, deleted);
+        SnapshotTree after = without(tree, deleted, params.bool("metadata_only"));
         world.put(SnapshotTree.key(domain), after);
         return Planned.change(List.of("virDomainSnapshotDelete(" + domain + ", " + target.name() + ", "
                         + flags(params) + ") removes " + deleted
-                        + (params.bool("metadata_only") ? "; no file is touched" : " and their data in the images")),
+                        + (params.bool("metadata_only") ? "; no file is touched; libvirt records the deleted"
+                        + " snapshots' state files in their children, which is right only after block.commit"
+                        + " merged their overlays down" : " and their data in the images")),
                 result(deleted, after.current(), keptFiles(params, tree, deleted)));
     }
 
@@ -189,11 +191,23 @@ public final class SnapshotDelete implements Step {
     }
 
     /** The tree without {@code deleted}: orphans move up to the nearest surviving ancestor, as libvirt does. */
-    static SnapshotTree without(SnapshotTree tree, List<String> deleted) {
+    static SnapshotTree without(SnapshotTree tree, List<String> deleted, boolean metadataOnly) {
         List<SnapshotFacts> kept = new ArrayList<>();
         for (SnapshotFacts s : tree.snapshots()) {
             if (!deleted.contains(s.name())) {
-                kept.add(s.withParent(survivor(tree, s.parent(), deleted)));
+                SnapshotFacts moved = s.withParent(survivor(tree, s.parent(), deleted));
+                SnapshotFacts parent = s.parent() == null ? null : tree.find(s.parent());
+                if (metadataOnly && parent != null && deleted.contains(parent.name())
+                        && !parent.externalDisks().isEmpty()) {
+                    // libvirt 9.0 gives the children of a deleted external snapshot its <domain>, assuming the
+                    // parent's overlay was merged down (block.commit) so the child's state now lives in the
+                    // parent's state files. Observed on libvirt 9.0; predicted so the plan matches.
+                    java.util.Map<String, String> active = new java.util.TreeMap<>(moved.activeFiles());
+                    active.putAll(parent.activeFiles());
+                    moved = new SnapshotFacts(moved.name(), moved.parent(), moved.description(), moved.state(),
+                            moved.location(), moved.memory(), moved.disks(), active);
+                }
+                kept.add(moved);
             }
         }
         String current = tree.current() == null ? null : survivor(tree, tree.current(), deleted);
