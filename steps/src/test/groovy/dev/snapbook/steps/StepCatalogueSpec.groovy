@@ -9,6 +9,10 @@ import dev.snapbook.steps.domain.DomainFacts
 import dev.snapbook.steps.domain.DomainShutdown
 import dev.snapbook.steps.image.ImageFacts
 import dev.snapbook.steps.lab.TestStepContext
+import dev.snapbook.steps.snapshot.GuestAgentFacts
+import dev.snapbook.steps.snapshot.SnapshotDisk
+import dev.snapbook.steps.snapshot.SnapshotFacts
+import dev.snapbook.steps.snapshot.SnapshotTree
 import spock.lang.Specification
 
 class StepCatalogueSpec extends Specification {
@@ -16,10 +20,13 @@ class StepCatalogueSpec extends Specification {
     def "ServiceLoader finds every step and fact source of the catalogue"() {
         expect:
         def names = ServiceLoader.load(Step).collect { it.name() }
-        names.containsAll(['assert', 'domain.shutdown', 'domain.start', 'domain.state', 'image.info'])
+        names.containsAll(['assert', 'domain.shutdown', 'domain.start', 'domain.state', 'image.info', 'snapshot.create',
+                 'snapshot.create_xml', 'snapshot.current', 'snapshot.delete', 'snapshot.dumpxml', 'snapshot.info',
+                 'snapshot.list', 'snapshot.parent', 'snapshot.revert', 'snapshot.source'])
         names.unique(false) == names
         ServiceLoader.load(FactSource).collectEntries { [it.kind(), it.type()] }
-                .subMap(['domain', 'image']) == [domain: DomainFacts, image: ImageFacts]
+                .subMap(['domain', 'image', 'snapshots', 'guest-agent']) ==
+                [domain: DomainFacts, image: ImageFacts, snapshots: SnapshotTree, 'guest-agent': GuestAgentFacts]
     }
 
     def "facts survive a JSON round trip unchanged, #fact.class.simpleName"() {
@@ -36,6 +43,9 @@ class StepCatalogueSpec extends Specification {
                          new DiskFacts('sda', 'cdrom', 'file', null, null, 'sata')]),
                 new ImageFacts('/images/top.qcow2', 'qcow2', 1L << 30,
                         [new ImageFacts.Layer('/images/base.raw', 'raw')]),
+                new SnapshotTree('web01', 's1', [new SnapshotFacts('s1', null, 'first', 'disk-snapshot', 'external',
+                        false, [new SnapshotDisk('vda', 'external', '/images/vda.s1', 'qcow2')],
+                        [vda: '/images/vda.qcow2'])]),
         ]
     }
 

@@ -188,26 +188,6 @@ public final class Libvirt implements AutoCloseable {
                 d -> d.qemuMonitorCommand(command, MONITOR_HMP));
     }
 
-    /** The names of every domain on the connection, running or defined ({@code virConnectListAllDomains}). */
-    public java.util.List<String> domainNames() throws StepFailure {
-        trace.accept("virConnectListDefinedDomains(); virConnectListDomains()");
-        java.util.TreeSet<String> names = new java.util.TreeSet<>();
-        try {
-            names.addAll(java.util.Arrays.asList(connect.listDefinedDomains()));
-            for (int id : connect.listDomains()) {
-                Domain d = connect.domainLookupByID(id);
-                try {
-                    names.add(d.getName());
-                } finally {
-                    d.free();
-                }
-            }
-        } catch (LibvirtException e) {
-            throw failure("virConnectListAllDomains", "*", e);
-        }
-        return java.util.List.copyOf(names);
-    }
-
     private <T> T call(String function, String name, Call<T> body) throws StepFailure {
         trace.accept(function + "(" + name + ")");
         Domain d;
@@ -249,6 +229,211 @@ public final class Libvirt implements AutoCloseable {
             default -> "see the domain's log (/var/log/libvirt/qemu/" + name + ".log) and libvirtd's log";
         };
         return new StepFailure(what, hint, e);
+    }
+
+    // ---------------------------------------------------------------------------------------------------
+    // Snapshot family (dev.snapbook.steps.snapshot): virDomainSnapshot* calls and the domain listing that
+    // the file-usage safety check needs.
+    // ---------------------------------------------------------------------------------------------------
+
+    /** Flags of {@code virDomainSnapshotCreateXML}. */
+    public enum SnapshotCreateOption implements Flag {
+        REDEFINE(1), CURRENT(2), NO_METADATA(4), HALT(8), DISK_ONLY(16), REUSE_EXT(32), QUIESCE(64),
+        ATOMIC(128), LIVE(256), VALIDATE(512);
+
+        final int flag;
+
+        SnapshotCreateOption(int flag) {
+            this.flag = flag;
+        }
+
+        @Override
+        public int flag() {
+            return flag;
+        }
+    }
+
+    /** Flags of {@code virDomainSnapshotDelete}. */
+    public enum SnapshotDeleteOption implements Flag {
+        CHILDREN(1), METADATA_ONLY(2), CHILDREN_ONLY(4);
+
+        final int flag;
+
+        SnapshotDeleteOption(int flag) {
+            this.flag = flag;
+        }
+
+        @Override
+        public int flag() {
+            return flag;
+        }
+    }
+
+    /** Flags of {@code virDomainRevertToSnapshot}. */
+    public enum SnapshotRevertOption implements Flag {
+        RUNNING(1), PAUSED(2), FORCE(4);
+
+        final int flag;
+
+        SnapshotRevertOption(int flag) {
+            this.flag = flag;
+        }
+
+        @Override
+        public int flag() {
+            return flag;
+        }
+    }
+
+    @FunctionalInterface
+    private interface SnapshotCall<T> {
+        T on(org.libvirt.DomainSnapshot snapshot) throws LibvirtException;
+    }
+
+    /** An option that is one bit of a libvirt flags argument. */
+    interface Flag {
+        int flag();
+    }
+
+    private static int flags(java.util.Collection<? extends Flag> options) {
+        return options.stream().mapToInt(Flag::flag).reduce(0, (a, b) -> a | b);
+    }
+
+    /** The names of the domain's snapshots, in libvirt's order ({@code virDomainSnapshotListNames}). */
+    public java.util.List<String> snapshotNames(String name) throws StepFailure {
+        return call("virDomainSnapshotListNames", name, d -> java.util.List.of(d.snapshotListNames(0)));
+    }
+
+    /** The snapshot's XML ({@code virDomainSnapshotGetXMLDesc}). */
+    public String snapshotXmlDesc(String name, String snapshot) throws StepFailure {
+        return onSnapshot("virDomainSnapshotGetXMLDesc", name, snapshot, org.libvirt.DomainSnapshot::getXMLDesc);
+    }
+
+    /**
+     * The current snapshot's name, or null when the domain has none ({@code virDomainHasCurrentSnapshot},
+     * {@code virDomainSnapshotCurrent}).
+     */
+    public String snapshotCurrent(String name) throws StepFailure {
+        return call("virDomainSnapshotCurrent", name, d -> {
+            if (d.hasCurrentSnapshot() != 1) {
+                return null;
+            }
+            org.libvirt.DomainSnapshot s = d.snapshotCurrent();
+            try {
+                return snapshotName(s.getXMLDesc());
+            } finally {
+                s.free();
+            }
+        });
+    }
+
+    /** Creates (or redefines) a snapshot from {@code xml} ({@code virDomainSnapshotCreateXML}); its name. */
+    public String snapshotCreateXml(String name, String xml, EnumSet<SnapshotCreateOption> options)
+            throws StepFailure {
+        return call("virDomainSnapshotCreateXML" + options, name, d -> {
+            org.libvirt.DomainSnapshot s = d.snapshotCreateXML(xml, flags(options));
+            try {
+                return snapshotName(s.getXMLDesc());
+            } finally {
+                s.free();
+            }
+        });
+    }
+
+    /** Deletes a snapshot ({@code virDomainSnapshotDelete}). */
+    public void snapshotDelete(String name, String snapshot, EnumSet<SnapshotDeleteOption> options)
+            throws StepFailure {
+        onSnapshot("virDomainSnapshotDelete" + options, name, snapshot, s -> s.delete(flags(options)));
+    }
+
+    /**
+     * Reverts the domain to a snapshot ({@code virDomainRevertToSnapshot}). libvirt-java 0.5.2 passes no flags,
+     * so the call goes through its JNA binding directly with the snapshot's pointer.
+     */
+    public void snapshotRevert(String name, String snapshot, EnumSet<SnapshotRevertOption> options)
+            throws StepFailure {
+        onSnapshot("virDomainRevertToSnapshot" + options, name, snapshot, s -> {
+            int rc = org.libvirt.jna.Libvirt.INSTANCE.virDomainRevertToSnapshot(pointerOf(s), flags(options));
+            if (rc < 0) {
+                throwLastError();
+            }
+            return null;
+        });
+    }
+
+    /** The names of every domain on the connection, running and defined ({@code virConnectListDomains} ...). */
+    public java.util.List<String> domainNames() throws StepFailure {
+        trace.accept("virConnectListDomains(); virConnectListDefinedDomains()");
+        try {
+            java.util.Set<String> names = new java.util.TreeSet<>(java.util.List.of(connect.listDefinedDomains()));
+            for (int id : connect.listDomains()) {
+                try {
+                    Domain d = connect.domainLookupByID(id);
+                    try {
+                        names.add(d.getName());
+                    } finally {
+                        d.free();
+                    }
+                } catch (LibvirtException e) {
+                    if (e.getError().getCode() != ErrorNumber.VIR_ERR_NO_DOMAIN) {
+                        throw e;
+                    }
+                    // it stopped between the two calls
+                }
+            }
+            return java.util.List.copyOf(names);
+        } catch (LibvirtException e) {
+            throw failure("virConnectListDomains", "(all)", e);
+        }
+    }
+
+    private <T> T onSnapshot(String function, String name, String snapshot, SnapshotCall<T> body)
+            throws StepFailure {
+        return call(function + "[" + snapshot + "]", name, d -> {
+            org.libvirt.DomainSnapshot s = d.snapshotLookupByName(snapshot);
+            try {
+                return body.on(s);
+            } finally {
+                s.free();
+            }
+        });
+    }
+
+    private static String snapshotName(String xml) {
+        try {
+            return dev.snapbook.steps.xml.SafeXml.child(
+                    dev.snapbook.steps.xml.SafeXml.parse(xml, "snapshot XML").getDocumentElement(), "name")
+                    .getTextContent().strip();
+        } catch (dev.snapbook.steps.xml.SafeXml.Refused e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+    }
+
+    private static org.libvirt.jna.DomainSnapshotPointer pointerOf(org.libvirt.DomainSnapshot s) {
+        try {
+            java.lang.reflect.Field f = org.libvirt.DomainSnapshot.class.getDeclaredField("vdsp");
+            f.setAccessible(true);
+            return (org.libvirt.jna.DomainSnapshotPointer) f.get(s);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("libvirt-java's DomainSnapshot has no snapshot pointer field", e);
+        }
+    }
+
+    /** Raises libvirt's last error as libvirt-java would, so it reaches {@link #failure} like every other. */
+    private static void throwLastError() throws LibvirtException {
+        try {
+            java.lang.reflect.Method m = org.libvirt.ErrorHandler.class.getDeclaredMethod("processError", int.class);
+            m.setAccessible(true);
+            m.invoke(null, -1);
+        } catch (java.lang.reflect.InvocationTargetException e) {
+            if (e.getCause() instanceof LibvirtException le) {
+                throw le;
+            }
+            throw new IllegalStateException(e.getCause());
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot read libvirt's last error", e);
+        }
+        throw new IllegalStateException("libvirt reported a failure without an error");
     }
 
     /** Closes the connection ({@code virConnectClose}). */

@@ -55,10 +55,13 @@ public final class LabVm implements AutoCloseable {
     private boolean defined;
     private boolean closed;
 
-    private LabVm(String name, Path dir, Libvirt libvirt) {
+    private final String format;
+
+    private LabVm(String name, Path dir, Libvirt libvirt, String format) {
         this.name = name;
         this.dir = dir;
-        this.disk = dir.resolve("vda.qcow2");
+        this.format = format;
+        this.disk = dir.resolve("vda." + format);
         this.libvirt = libvirt;
         this.qemuImg = new QemuImg(line -> { });
     }
@@ -89,6 +92,11 @@ public final class LabVm implements AutoCloseable {
 
     /** Creates the directory and disk and defines the domain (shut off). Cleans up after itself on failure. */
     public static LabVm create() throws StepFailure, IOException {
+        return create("qcow2");
+    }
+
+    /** Like {@link #create()}, with the disk {@code vda.FORMAT} in {@code format} ({@code qcow2} or {@code raw}). */
+    public static LabVm create(String format) throws StepFailure, IOException {
         String reason = unavailableReason();
         if (reason != null) {
             throw new IllegalStateException(reason);
@@ -105,9 +113,9 @@ public final class LabVm implements AutoCloseable {
             deleteTree(dir);
             throw e;
         }
-        LabVm vm = new LabVm(name, dir, libvirt);
+        LabVm vm = new LabVm(name, dir, libvirt, format);
         try {
-            vm.qemuImg.create(vm.disk, "qcow2", 64L << 20);
+            vm.qemuImg.create(vm.disk, format, 64L << 20);
             if (libvirt.exists(name)) {
                 // Never redefine someone else's domain, however unlikely the name clash.
                 throw new IllegalStateException("a domain named " + name + " already exists; not touching it");
@@ -239,11 +247,8 @@ public final class LabVm implements AutoCloseable {
         return first;
     }
 
-    /** The QOM path of the virtio backend of disk {@code target}, from its alias in the live XML. */
-
-
     private String domainXml() {
-        return LabMachine.domainXml(name, disk, "qcow2", "snapbook test VM; deleted by the test that created it");
+        return LabMachine.domainXml(name, disk, format, "snapbook test VM; deleted by the test that created it");
     }
 
     /** {@code kvm} when QEMU (user libvirt-qemu, group kvm) can open /dev/kvm read-write, else {@code qemu}. */

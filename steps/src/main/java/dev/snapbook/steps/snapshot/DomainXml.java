@@ -1,0 +1,108 @@
+package dev.snapbook.steps.snapshot;
+
+import dev.snapbook.steps.xml.SafeXml;
+import java.io.StringWriter;
+import javax.xml.XMLConstants;
+import javax.xml.transform.OutputKeys;
+import javax.xml.transform.Transformer;
+import javax.xml.transform.TransformerException;
+import javax.xml.transform.TransformerFactory;
+import javax.xml.transform.dom.DOMSource;
+import javax.xml.transform.stream.StreamResult;
+import org.w3c.dom.Document;
+import org.w3c.dom.Element;
+import org.w3c.dom.Node;
+
+/**
+ * DOM edits of libvirt domain XML for the snapshot steps (package-private; DESIGN.md safety rule 3: never
+ * text substitution). {@link #withDiskSource} is the "swap one disk's source" edit snapshot.revert and the
+ * undo of snapshot.create need.
+ */
+final class DomainXml {
+
+    private DomainXml() {
+    }
+
+    /**
+     * {@code domainXml} with the {@code <source file>} of the disk {@code target} set to {@code file} and its
+     * {@code <driver type>} to {@code format}; nothing else changes. The disk's {@code <backingStore>} is
+     * removed, since it described the old file's chain (libvirt probes the new one).
+     *
+     * @throws SafeXml.Refused when the XML cannot be parsed or has no file disk {@code target}
+     */
+    static String withDiskSource(String domainXml, String target, String file, String format, String what)
+            throws SafeXml.Refused {
+        Document doc = SafeXml.parse(domainXml, what);
+        Element disk = disk(doc, target);
+        if (disk == null) {
+            throw new SafeXml.Refused(what + " has no disk with target dev '" + target + "'", null);
+        }
+        String type = SafeXml.attr(disk, "type");
+        if (type != null && !type.equals("file")) {
+            throw new SafeXml.Refused(what + ": disk " + target + " is of type '" + type + "', not a file", null);
+        }
+        Element source = SafeXml.child(disk, "source");
+        if (source == null) {
+            source = doc.createElement("source");
+            disk.insertBefore(source, SafeXml.child(disk, "target"));
+        }
+        source.setAttribute("file", file);
+        Element driver = SafeXml.child(disk, "driver");
+        if (driver == null) {
+            driver = doc.createElement("driver");
+            driver.setAttribute("name", "qemu");
+            disk.insertBefore(driver, source);
+        }
+        driver.setAttribute("type", format);
+        for (Element backing : SafeXml.children(disk, "backingStore")) {
+            disk.removeChild(backing);
+        }
+        return serialize(doc);
+    }
+
+    /** The {@code <disk>} element whose {@code <target dev>} is {@code target}, or null. */
+    static Element disk(Document doc, String target) {
+        Element devices = SafeXml.child(doc.getDocumentElement(), "devices");
+        if (devices == null) {
+            return null;
+        }
+        for (Element disk : SafeXml.children(devices, "disk")) {
+            if (target.equals(SafeXml.attr(SafeXml.child(disk, "target"), "dev"))) {
+                return disk;
+            }
+        }
+        return null;
+    }
+
+    /** Whether the domain has a virtio-serial channel to the QEMU guest agent. */
+    static boolean hasGuestAgentChannel(Document doc) {
+        Element devices = SafeXml.child(doc.getDocumentElement(), "devices");
+        if (devices == null) {
+            return false;
+        }
+        for (Element channel : SafeXml.children(devices, "channel")) {
+            Element target = SafeXml.child(channel, "target");
+            if ("unix".equals(SafeXml.attr(channel, "type")) && "virtio".equals(SafeXml.attr(target, "type"))
+                    && "org.qemu.guest_agent.0".equals(SafeXml.attr(target, "name"))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The document as XML text, without an XML declaration. */
+    static String serialize(Node node) {
+        try {
+            TransformerFactory tf = TransformerFactory.newInstance();
+            tf.setAttribute(XMLConstants.ACCESS_EXTERNAL_DTD, "");
+            tf.setAttribute(XMLConstants.ACCESS_EXTERNAL_STYLESHEET, "");
+            Transformer t = tf.newTransformer();
+            t.setOutputProperty(OutputKeys.OMIT_XML_DECLARATION, "yes");
+            StringWriter out = new StringWriter();
+            t.transform(new DOMSource(node), new StreamResult(out));
+            return out.toString();
+        } catch (TransformerException e) {
+            throw new IllegalStateException("cannot write XML", e);
+        }
+    }
+}

@@ -1,0 +1,123 @@
+package dev.snapbook.steps.snapshot;
+
+import dev.snapbook.engine.spi.Outcome;
+import dev.snapbook.engine.spi.Param;
+import dev.snapbook.engine.spi.ParamType;
+import dev.snapbook.engine.spi.Params;
+import dev.snapbook.engine.spi.Planned;
+import dev.snapbook.engine.spi.Reversibility;
+import dev.snapbook.engine.spi.Step;
+import dev.snapbook.engine.spi.StepContext;
+import dev.snapbook.engine.spi.StepFailure;
+import dev.snapbook.engine.spi.Verification;
+import dev.snapbook.engine.spi.World;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Step {@code snapshot.create}: takes a snapshot ({@code virDomainSnapshotCreateXML}), like
+ * {@code virsh snapshot-create-as}.
+ *
+ * <p>Without {@code disk_only} the snapshot is internal (inside the qcow2 images; with the guest's memory if
+ * it runs): the plan fails on any disk that is not qcow2, naming it and pointing at {@code image.convert}.
+ * With {@code disk_only: true} every disk gets an external qcow2 overlay, by default next to its image
+ * ({@code /images/vda.qcow2} → {@code /images/vda.NAME}, as libvirt names it) or at the diskspec's
+ * {@code file}; the plan fails if an overlay file already exists. Disks other than {@code device='disk'}
+ * (cdroms) are left out.
+ *
+ * <p>Result: {@code {name, overlays: {disk: overlay}, backing: {disk: previous file}}}. Undo deletes an
+ * internal snapshot; for an external one (domain shut off) it points the disks back at the previous files,
+ * deletes the snapshot's metadata and the overlays it created (only if nothing uses them).
+ */
+public final class SnapshotCreate implements Step {
+
+    private static final Set<String> DISKSPEC_KEYS = Set.of("disk", "snapshot", "driver", "file");
+
+    @Override
+    public String name() {
+        return "snapshot.create";
+    }
+
+    @Override
+    public String summary() {
+        return "Takes an internal snapshot, or with disk_only an external one (a new qcow2 overlay per disk).";
+    }
+
+    @Override
+    public List<Param> params() {
+        return List.of(Snapshots.DOMAIN,
+                Param.required("name", ParamType.STRING, "the new snapshot's name"),
+                Param.optional("description", ParamType.STRING, null, "the snapshot's description"),
+                Param.optional("disk_only", ParamType.BOOLEAN, false,
+                        "take an external disk-only snapshot (new qcow2 overlays, no memory); false: internal"),
+                Param.optional("atomic", ParamType.BOOLEAN, true,
+                        "all disks or none (VIR_DOMAIN_SNAPSHOT_CREATE_ATOMIC)"),
+                Param.optional("quiesce", ParamType.BOOLEAN, false,
+                        "freeze the guest's filesystems through the QEMU guest agent (needs disk_only and a"
+                                + " guest agent channel)"),
+                Param.optional("diskspec", ParamType.LIST, List.of(),
+                        "per disk: [{disk: vda, snapshot: external|internal|no, driver: qcow2,"
+                                + " file: /path/overlay}]; disks not listed get the default"));
+    }
+
+    @Override
+    public Reversibility reversibility(Params params) {
+        return Reversibility.REVERSIBLE;
+    }
+
+    @Override
+    public Planned plan(Params params, World world) throws StepFailure {
+        SnapshotCreation.Request r = request(params);
+        Map<String, Object> result = SnapshotCreation.result(r, SnapshotCreation.resolve(r, SnapshotCreation.of(world)));
+        List<String> actions = SnapshotCreation.plan(r, world);
+        return Planned.change(actions, result);
+    }
+
+    @Override
+    public Map<String, Object> capture(Params params, StepContext context) throws StepFailure {
+        return SnapshotCreation.capture(request(params), context);
+    }
+
+    @Override
+    public Outcome apply(Params params, Map<String, Object> captured, StepContext context) throws StepFailure {
+        return SnapshotCreation.apply(request(params), context);
+    }
+
+    @Override
+    public Verification verify(Params params, Outcome outcome, StepContext context) throws StepFailure {
+        return SnapshotCreation.verify(request(params), outcome, context);
+    }
+
+    @Override
+    public void undo(Params params, Map<String, Object> captured, Outcome outcome, StepContext context)
+            throws StepFailure {
+        SnapshotCreation.undo(request(params), captured, outcome, context);
+    }
+
+    private static SnapshotCreation.Request request(Params params) throws StepFailure {
+        List<SnapshotCreation.DiskSpec> specs = new ArrayList<>();
+        for (Object o : params.list("diskspec")) {
+            if (!(o instanceof Map<?, ?> m)) {
+                throw new StepFailure("snapshot.create: each diskspec entry must be a map like {disk: vda,"
+                        + " snapshot: external}, got " + ParamType.describe(o), null);
+            }
+            for (Object key : m.keySet()) {
+                if (!DISKSPEC_KEYS.contains(String.valueOf(key))) {
+                    throw new StepFailure("snapshot.create: diskspec entry " + m + " has an unknown key '" + key
+                            + "'", "use only disk, snapshot, driver and file");
+                }
+            }
+            specs.add(new SnapshotCreation.DiskSpec(str(m.get("disk")), str(m.get("snapshot")),
+                    str(m.get("driver")), str(m.get("file"))));
+        }
+        return new SnapshotCreation.Request(params.string("domain"), params.string("name"),
+                params.optString("description"), params.bool("disk_only"), params.bool("atomic"),
+                params.bool("quiesce"), specs);
+    }
+
+    private static String str(Object o) {
+        return o == null ? null : String.valueOf(o);
+    }
+}

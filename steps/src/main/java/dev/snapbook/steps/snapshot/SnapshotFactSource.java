@@ -1,0 +1,51 @@
+package dev.snapbook.steps.snapshot;
+
+import dev.snapbook.engine.spi.FactSource;
+import dev.snapbook.engine.spi.StepContext;
+import dev.snapbook.engine.spi.StepFailure;
+import dev.snapbook.steps.libvirt.Libvirt;
+import dev.snapbook.steps.xml.SafeXml;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Observes {@link SnapshotTree}s through libvirt: the snapshot names, each one's XML, and the current one. */
+public final class SnapshotFactSource implements FactSource {
+
+    @Override
+    public String kind() {
+        return SnapshotTree.KIND;
+    }
+
+    @Override
+    public Class<?> type() {
+        return SnapshotTree.class;
+    }
+
+    @Override
+    public SnapshotTree observe(String domain, StepContext context) throws StepFailure {
+        return observe(domain, Libvirt.session(context));
+    }
+
+    /** The snapshot tree of {@code domain}, or null when no domain has that name. */
+    public static SnapshotTree observe(String domain, Libvirt libvirt) throws StepFailure {
+        if (!libvirt.exists(domain)) {
+            return null;
+        }
+        List<SnapshotFacts> all = new ArrayList<>();
+        for (String name : libvirt.snapshotNames(domain)) {
+            all.add(read(libvirt, domain, name));
+        }
+        return new SnapshotTree(domain, libvirt.snapshotCurrent(domain), all);
+    }
+
+    /** The facts of one snapshot, read from libvirt now. */
+    static SnapshotFacts read(Libvirt libvirt, String domain, String snapshot) throws StepFailure {
+        try {
+            return SnapshotReader.read(libvirt.snapshotXmlDesc(domain, snapshot),
+                    "the XML of snapshot " + snapshot + " of " + domain);
+        } catch (SafeXml.Refused e) {
+            throw new StepFailure(e.getMessage(), "inspect it with: virsh -c " + libvirt.uri()
+                    + " snapshot-dumpxml " + domain + " " + snapshot, e);
+        }
+    }
+}

@@ -1,0 +1,367 @@
+package dev.snapbook.steps.snapshot;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.snapbook.engine.spi.Outcome;
+import dev.snapbook.engine.spi.Param;
+import dev.snapbook.engine.spi.ParamType;
+import dev.snapbook.engine.spi.Params;
+import dev.snapbook.engine.spi.Planned;
+import dev.snapbook.engine.spi.Reversibility;
+import dev.snapbook.engine.spi.Step;
+import dev.snapbook.engine.spi.StepContext;
+import dev.snapbook.engine.spi.StepFailure;
+import dev.snapbook.engine.spi.Verification;
+import dev.snapbook.engine.spi.World;
+import dev.snapbook.steps.domain.DiskFacts;
+import dev.snapbook.steps.domain.DomainFacts;
+import dev.snapbook.steps.image.ImageFacts;
+import dev.snapbook.steps.libvirt.Libvirt;
+import dev.snapbook.steps.libvirt.PowerState;
+import dev.snapbook.steps.libvirt.XmlView;
+import dev.snapbook.steps.qemu.QemuImg;
+import dev.snapbook.steps.xml.SafeXml;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Step {@code snapshot.revert}: puts a domain back to a snapshot.
+ *
+ * <p><b>Internal snapshots</b>: {@code virDomainRevertToSnapshot}. That discards the current state, so by
+ * default ({@code safety_snapshot: true}) snapbook first takes an internal snapshot
+ * {@code snapbook-before-revert-SNAPSHOT[-n]} of the current state; undo reverts to it and deletes it. After
+ * a successful run it stays, named in the result, for the user to delete. With {@code safety_snapshot: false}
+ * the step is irreversible.
+ *
+ * <p><b>External snapshots</b> (libvirt 9.0 refuses to revert them): snapbook's own revert. The domain must
+ * be shut off. For each disk of the snapshot a NEW qcow2 overlay
+ * {@code STATE_DIR/DOMAIN-DISK.revert-SNAPSHOT-N.qcow2} is created on top of the file that held the disk's
+ * state at the snapshot ({@code qemu-img create -b STATE -F FORMAT}); the persistent definition is changed
+ * (DOM edit of that disk's source and driver type only) to use it; the snapshot becomes current. No existing
+ * file is written: every other snapshot stays revertable, and the overlay that was active stays on disk
+ * ({@code previous} in the result). Undo restores the captured persistent XML and deletes the new overlays.
+ *
+ * <p>Result: {@code {snapshot, location, disks: {vda: {source, backing}}, previous: {vda: file},
+ * safety_snapshot: name|null, state}}.
+ */
+public final class SnapshotRevert implements Step {
+
+    private static final String SAFETY_PREFIX = "snapbook-before-revert-";
+
+    /** One disk of an external revert. */
+    record DiskRevert(String disk, String state, String stateFormat, String overlay, String previous) {
+    }
+
+    @Override
+    public String name() {
+        return "snapshot.revert";
+    }
+
+    @Override
+    public String summary() {
+        return "Reverts a domain to a snapshot; external ones by a new overlay on the snapshot's state (shut off).";
+    }
+
+    @Override
+    public List<Param> params() {
+        return List.of(Snapshots.DOMAIN, Snapshots.SNAPSHOT,
+                Param.optional("running", ParamType.BOOLEAN, null,
+                        "internal snapshots: true starts the domain after the revert, false leaves it paused;"
+                                + " omitted: the state the snapshot recorded. External: the domain stays shut off"
+                                + " (add domain.start after)"),
+                Param.optional("safety_snapshot", ParamType.BOOLEAN, true,
+                        "internal snapshots: first take an internal snapshot of the current state, so the revert"
+                                + " can be undone; false makes the step irreversible"));
+    }
+
+    @Override
+    public Reversibility reversibility(Params params) {
+        // External reverts are always reversible; an internal one only with the safety snapshot. Which one the
+        // snapshot is only the world knows, so without the safety snapshot the answer is the cautious one.
+        return params.bool("safety_snapshot") ? Reversibility.REVERSIBLE : Reversibility.IRREVERSIBLE;
+    }
+
+    @Override
+    public Planned plan(Params params, World world) throws StepFailure {
+        String domain = params.string("domain");
+        SnapshotTree tree = Snapshots.tree(world, domain);
+        SnapshotFacts s = Snapshots.snapshot(tree, params.string("snapshot"));
+        DomainFacts dom = Snapshots.domain(world, domain);
+        if (s.location().equals("external")) {
+            List<DiskRevert> disks = external(params, s, dom, p -> world.get(ImageFacts.key(p)));
+            List<String> actions = new ArrayList<>();
+            DomainFacts after = dom;
+            for (DiskRevert d : disks) {
+                actions.add("qemu-img create -f qcow2 -b " + d.state() + " -F " + d.stateFormat() + " " + d.overlay());
+                ImageFacts state = world.get(ImageFacts.key(d.state()));
+                List<ImageFacts.Layer> chain = new ArrayList<>();
+                chain.add(new ImageFacts.Layer(d.state(), state.format()));
+                chain.addAll(state.backingChain());
+                world.put(ImageFacts.key(d.overlay()), new ImageFacts(d.overlay(), "qcow2", state.virtualSize(), chain));
+                after = Snapshots.withDisk(after, d.disk(), d.overlay(), "qcow2");
+            }
+            actions.add("virDomainDefineXML(" + domain + " with " + disks.stream().map(d -> d.disk() + " → "
+                    + d.overlay()).toList() + "); the previous files stay on disk");
+            actions.add("virDomainSnapshotCreateXML(" + domain + ", <XML of " + s.name() + ">, REDEFINE|CURRENT)");
+            world.put(DomainFacts.key(domain), after);
+            world.put(SnapshotTree.key(domain), tree.withCurrent(s.name()));
+            return Planned.change(actions, externalResult(s, disks));
+        }
+        if (!s.location().equals("internal")) {
+            throw new StepFailure("snapshot " + s.name() + " of " + domain + " is " + s.location()
+                    + "; snapbook reverts snapshots that are wholly internal or wholly external",
+                    "inspect it with: virsh snapshot-dumpxml " + domain + " " + s.name());
+        }
+        List<String> actions = new ArrayList<>();
+        String safety = null;
+        if (params.bool("safety_snapshot")) {
+            safety = safetyName(tree, s.name());
+            actions.addAll(SnapshotCreation.plan(safetyRequest(domain, safety, s.name()), world));
+        }
+        String state = expectedState(params, s);
+        world.put(DomainFacts.key(domain), Snapshots.domain(world, domain).withState(state));
+        world.put(SnapshotTree.key(domain), Snapshots.tree(world, domain).withCurrent(s.name()));
+        actions.add("virDomainRevertToSnapshot(" + domain + ", " + s.name() + ", " + revertFlags(params) + ")");
+        return Planned.change(actions, internalResult(s, safety, state));
+    }
+
+    @Override
+    public Map<String, Object> capture(Params params, StepContext context) throws StepFailure {
+        Libvirt libvirt = Libvirt.session(context);
+        Map<String, Object> captured = new LinkedHashMap<>();
+        captured.put("inactive_xml", libvirt.xmlDesc(params.string("domain"), XmlView.INACTIVE));
+        captured.put("previous_current", libvirt.snapshotCurrent(params.string("domain")));
+        return captured;
+    }
+
+    @Override
+    public Outcome apply(Params params, Map<String, Object> captured, StepContext context) throws StepFailure {
+        String domain = params.string("domain");
+        Libvirt libvirt = Libvirt.session(context);
+        SnapshotTree tree = SnapshotList.observe(params, context);
+        SnapshotFacts s = Snapshots.snapshot(tree, params.string("snapshot"));
+        SnapshotCreation.Facts facts = SnapshotCreation.of(context);
+        DomainFacts dom = facts.domain(domain);
+        if (s.location().equals("external")) {
+            List<DiskRevert> disks = external(params, s, dom, facts::image);
+            QemuImg qemuImg = new QemuImg(context::trace);
+            List<String> created = new ArrayList<>();
+            try {
+                String xml = libvirt.xmlDesc(domain, XmlView.INACTIVE);
+                for (DiskRevert d : disks) {
+                    qemuImg.createOverlay(Path.of(d.overlay()), Path.of(d.state()), d.stateFormat());
+                    created.add(d.overlay());
+                    xml = DomainXml.withDiskSource(xml, d.disk(), d.overlay(), "qcow2",
+                            "the persistent XML of " + domain);
+                }
+                libvirt.defineXml(xml);
+            } catch (SafeXml.Refused | StepFailure e) {
+                for (String file : created) {
+                    try {
+                        Snapshots.deleteCreatedFile(file, libvirt, context::trace);
+                    } catch (StepFailure cleanup) {
+                        e.addSuppressed(cleanup);
+                    }
+                }
+                throw e instanceof StepFailure f ? f : new StepFailure(e.getMessage(), null, e);
+            }
+            SnapshotCurrent.makeCurrent(libvirt, domain, s.name());
+            return Outcome.changed("reverted " + domain + " to external snapshot " + s.name() + " through new"
+                    + " overlay(s) " + created, externalResult(s, disks));
+        }
+        if (!s.location().equals("internal")) {
+            throw new StepFailure("snapshot " + s.name() + " of " + domain + " is " + s.location()
+                    + "; snapbook reverts wholly internal or wholly external snapshots only", null);
+        }
+        String safety = null;
+        if (params.bool("safety_snapshot")) {
+            safety = safetyName(tree, s.name());
+            SnapshotCreation.apply(safetyRequest(domain, safety, s.name()), context);
+        }
+        libvirt.snapshotRevert(domain, s.name(), revertFlags(params));
+        return Outcome.changed("reverted " + domain + " to internal snapshot " + s.name()
+                        + (safety == null ? "" : "; the state before is kept as snapshot " + safety),
+                internalResult(s, safety, libvirt.state(domain).label()));
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public Verification verify(Params params, Outcome outcome, StepContext context) throws StepFailure {
+        String domain = params.string("domain");
+        Libvirt libvirt = Libvirt.session(context);
+        List<String> problems = new ArrayList<>();
+        String current = libvirt.snapshotCurrent(domain);
+        if (!params.string("snapshot").equals(current)) {
+            problems.add("the current snapshot of " + domain + " is " + current + ", not " + params.string("snapshot"));
+        }
+        String state = libvirt.state(domain).label();
+        if (!state.equals(outcome.data().get("state"))) {
+            problems.add(domain + " is " + state + ", not " + outcome.data().get("state"));
+        }
+        if ("external".equals(outcome.data().get("location"))) {
+            DomainFacts dom = SnapshotCreation.of(context).domain(domain);
+            QemuImg qemuImg = new QemuImg(context::trace);
+            for (Map.Entry<String, Object> e : ((Map<String, Object>) outcome.data().get("disks")).entrySet()) {
+                Map<String, Object> d = (Map<String, Object>) e.getValue();
+                String source = dom.disks().stream().filter(x -> x.target().equals(e.getKey()))
+                        .map(DiskFacts::source).findFirst().orElse(null);
+                if (!Objects.equals(source, d.get("source"))) {
+                    problems.add("disk " + e.getKey() + " of " + domain + " uses " + source + ", not " + d.get("source"));
+                    continue;
+                }
+                JsonNode info = qemuImg.info(Path.of(source), false).get(0);
+                String backing = info.path("full-backing-filename").asText(null);
+                if (!Objects.equals(backing, d.get("backing"))) {
+                    problems.add("overlay " + source + " is backed by " + backing + ", not " + d.get("backing"));
+                }
+            }
+        }
+        return problems.isEmpty() ? Verification.ok() : new Verification(false, problems);
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public void undo(Params params, Map<String, Object> captured, Outcome outcome, StepContext context)
+            throws StepFailure {
+        String domain = params.string("domain");
+        Libvirt libvirt = Libvirt.session(context);
+        if ("external".equals(outcome.data().get("location"))) {
+            if (libvirt.state(domain).isActive()) {
+                throw new StepFailure("cannot undo the revert of " + domain + " while it runs on the new overlays",
+                        "shut it down (domain.shutdown) and undo again");
+            }
+            libvirt.defineXml((String) captured.get("inactive_xml"));
+            for (Object d : ((Map<String, Object>) outcome.data().get("disks")).values()) {
+                Snapshots.deleteCreatedFile((String) ((Map<String, Object>) d).get("source"), libvirt, context::trace);
+            }
+        } else {
+            String safety = (String) outcome.data().get("safety_snapshot");
+            if (safety == null) {
+                throw new StepFailure("the revert of " + domain + " to " + params.string("snapshot")
+                        + " cannot be undone: no safety snapshot was taken", null);
+            }
+            libvirt.snapshotRevert(domain, safety, EnumSet.noneOf(Libvirt.SnapshotRevertOption.class));
+            libvirt.snapshotDelete(domain, safety, EnumSet.noneOf(Libvirt.SnapshotDeleteOption.class));
+        }
+        String previous = (String) captured.get("previous_current");
+        if (previous != null && !previous.equals(libvirt.snapshotCurrent(domain))) {
+            SnapshotCurrent.makeCurrent(libvirt, domain, previous);
+        }
+    }
+
+    /** How snapbook reverts each disk of an external snapshot; checks every precondition. */
+    static List<DiskRevert> external(Params params, SnapshotFacts s, DomainFacts dom, ImageLookup images)
+            throws StepFailure {
+        String domain = dom.name();
+        if (PowerState.ofLabel(dom.state()) != PowerState.SHUTOFF) {
+            throw new StepFailure("domain " + domain + " is " + dom.state() + "; reverting to the external snapshot "
+                    + s.name() + " needs it shut off", "add a domain.shutdown step before snapshot.revert");
+        }
+        if (Boolean.TRUE.equals(params.get("running"))) {
+            throw new StepFailure("running: true is not supported for the external snapshot " + s.name(),
+                    "omit running and add a domain.start step after snapshot.revert");
+        }
+        List<DiskRevert> out = new ArrayList<>();
+        for (SnapshotDisk d : s.externalDisks()) {
+            String state = s.activeFiles().get(d.disk());
+            if (state == null) {
+                throw new StepFailure("snapshot " + s.name() + " of " + domain + " does not record which file disk "
+                        + d.disk() + " used when it was taken, so its state cannot be found",
+                        "inspect it with: virsh snapshot-dumpxml " + domain + " " + s.name());
+            }
+            ImageFacts stateImage = images.image(state);
+            if (stateImage == null) {
+                throw new StepFailure("the file holding disk " + d.disk() + " at snapshot " + s.name() + ", " + state
+                        + ", does not exist; the snapshot cannot be reverted", null);
+            }
+            DiskFacts current = dom.disks().stream().filter(x -> x.target().equals(d.disk())).findFirst().orElse(null);
+            if (current == null || !"file".equals(current.type())) {
+                throw new StepFailure("domain " + domain + " has no file disk " + d.disk() + " any more", null);
+            }
+            String dir = Path.of(state).getParent().toString();
+            String overlay;
+            int n = 1;
+            do {
+                overlay = Path.of(dir, domain + "-" + d.disk() + ".revert-" + s.name() + "-" + n + ".qcow2").toString();
+                n++;
+            } while (images.image(overlay) != null || Files.exists(Path.of(overlay)));
+            out.add(new DiskRevert(d.disk(), state, stateImage.format(), overlay, current.source()));
+        }
+        if (out.isEmpty()) {
+            throw new StepFailure("snapshot " + s.name() + " of " + domain + " has no external disk", null);
+        }
+        return out;
+    }
+
+    @FunctionalInterface
+    interface ImageLookup {
+        ImageFacts image(String path) throws StepFailure;
+    }
+
+    private static String safetyName(SnapshotTree tree, String snapshot) {
+        String base = SAFETY_PREFIX + snapshot;
+        String name = base;
+        for (int n = 2; tree.find(name) != null; n++) {
+            name = base + "-" + n;
+        }
+        return name;
+    }
+
+    private static SnapshotCreation.Request safetyRequest(String domain, String safety, String snapshot) {
+        return new SnapshotCreation.Request(domain, safety, "taken by snapbook before reverting to " + snapshot,
+                false, true, false, List.of());
+    }
+
+    private static String expectedState(Params params, SnapshotFacts s) {
+        Object running = params.get("running");
+        if (running != null) {
+            return (Boolean) running ? PowerState.RUNNING.label() : PowerState.PAUSED.label();
+        }
+        return s.state().equals("running") || s.state().equals("paused") ? s.state() : PowerState.SHUTOFF.label();
+    }
+
+    private static EnumSet<Libvirt.SnapshotRevertOption> revertFlags(Params params) {
+        Object running = params.get("running");
+        if (running == null) {
+            return EnumSet.noneOf(Libvirt.SnapshotRevertOption.class);
+        }
+        return EnumSet.of((Boolean) running ? Libvirt.SnapshotRevertOption.RUNNING
+                : Libvirt.SnapshotRevertOption.PAUSED);
+    }
+
+    private static Map<String, Object> externalResult(SnapshotFacts s, List<DiskRevert> disks) {
+        Map<String, Object> ds = new LinkedHashMap<>();
+        Map<String, Object> previous = new LinkedHashMap<>();
+        for (DiskRevert d : disks) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("source", d.overlay());
+            m.put("backing", d.state());
+            ds.put(d.disk(), m);
+            previous.put(d.disk(), d.previous());
+        }
+        Map<String, Object> result = new LinkedHashMap<>();
+        result.put("snapshot", s.name());
+        result.put("location", "external");
+        result.put("disks", ds);
+        result.put("previous", previous);
+        result.put("safety_snapshot", null);
+        result.put("state", PowerState.SHUTOFF.label());
+        return result;
+    }
+
+    private static Map<String, Object> internalResult(SnapshotFacts s, String safety, String state) {
+        Map<String, Object> result = new LinkedHashMap<>();
+        result.put("snapshot", s.name());
+        result.put("location", "internal");
+        result.put("disks", Map.of());
+        result.put("previous", Map.of());
+        result.put("safety_snapshot", safety);
+        result.put("state", state);
+        return result;
+    }
+}

@@ -1,0 +1,140 @@
+package dev.snapbook.steps.snapshot;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.snapbook.engine.spi.Param;
+import dev.snapbook.engine.spi.ParamType;
+import dev.snapbook.engine.spi.StepFailure;
+import dev.snapbook.engine.spi.World;
+import dev.snapbook.steps.domain.DiskFacts;
+import dev.snapbook.steps.domain.DomainFactSource;
+import dev.snapbook.steps.domain.DomainFacts;
+import dev.snapbook.steps.libvirt.Libvirt;
+import dev.snapbook.steps.qemu.QemuImg;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Consumer;
+
+/** What the {@code snapshot.*} steps share: parameters, lookups in the world, result maps, file-usage checks. */
+final class Snapshots {
+
+    static final Param DOMAIN = Param.required("domain", ParamType.STRING, "the libvirt domain's name");
+    static final Param SNAPSHOT = Param.required("snapshot", ParamType.STRING, "the snapshot's name");
+
+    private Snapshots() {
+    }
+
+    static DomainFacts domain(World world, String name) throws StepFailure {
+        DomainFacts facts = world.get(DomainFacts.key(name));
+        if (facts == null) {
+            throw new StepFailure("domain '" + name + "' does not exist on this connection"
+                    + (world.observed(DomainFacts.key(name)) != null ? " at this point of the plan" : ""),
+                    "check the name with: virsh list --all");
+        }
+        return facts;
+    }
+
+    static SnapshotTree tree(World world, String domain) throws StepFailure {
+        domain(world, domain);
+        SnapshotTree tree = world.get(SnapshotTree.key(domain));
+        if (tree == null) {
+            throw new StepFailure("domain '" + domain + "' has no snapshot information", null);
+        }
+        return tree;
+    }
+
+    static SnapshotFacts snapshot(SnapshotTree tree, String name) throws StepFailure {
+        SnapshotFacts s = tree.find(name);
+        if (s == null) {
+            throw new StepFailure("domain " + tree.domain() + " has no snapshot '" + name + "'"
+                    + (tree.snapshots().isEmpty() ? " (it has no snapshots)" : "; it has: "
+                    + String.join(", ", tree.names())),
+                    "list them with: virsh snapshot-list --tree " + tree.domain());
+        }
+        return s;
+    }
+
+    /** The snapshot as a plain map, the shape snapshot.info returns. */
+    static Map<String, Object> toMap(SnapshotFacts s) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", s.name());
+        m.put("parent", s.parent());
+        m.put("description", s.description());
+        m.put("state", s.state());
+        m.put("location", s.location());
+        m.put("memory", s.memory());
+        List<Map<String, Object>> disks = new ArrayList<>();
+        for (SnapshotDisk d : s.disks()) {
+            Map<String, Object> dm = new LinkedHashMap<>();
+            dm.put("disk", d.disk());
+            dm.put("snapshot", d.snapshot());
+            dm.put("file", d.file());
+            dm.put("driver", d.driver());
+            disks.add(dm);
+        }
+        m.put("disks", disks);
+        m.put("active_files", new LinkedHashMap<>(s.activeFiles()));
+        return m;
+    }
+
+    /** The domain with the disk {@code target} now backed by {@code file} in {@code format}. */
+    static DomainFacts withDisk(DomainFacts facts, String target, String file, String format) {
+        List<DiskFacts> disks = new ArrayList<>();
+        for (DiskFacts d : facts.disks()) {
+            disks.add(d.target().equals(target)
+                    ? new DiskFacts(d.target(), d.device(), "file", file, format, d.bus()) : d);
+        }
+        return new DomainFacts(facts.name(), facts.state(), facts.persistent(), disks);
+    }
+
+    /**
+     * Every file that some domain on the connection uses now: its disks' sources and their whole backing
+     * chains, by {@code qemu-img info -U --backing-chain}. A file in this set must not be deleted (DESIGN.md,
+     * safety rule 1).
+     */
+    static Set<String> filesInUse(Libvirt libvirt, Consumer<String> trace) throws StepFailure {
+        Set<String> used = new TreeSet<>();
+        QemuImg qemuImg = new QemuImg(trace);
+        for (String name : libvirt.domainNames()) {
+            DomainFacts facts = DomainFactSource.observe(name, libvirt);
+            if (facts == null) {
+                continue;
+            }
+            for (DiskFacts d : facts.disks()) {
+                if (d.source() == null || !"file".equals(d.type())) {
+                    continue;
+                }
+                used.add(d.source());
+                Path p = Path.of(d.source());
+                if (Files.exists(p)) {
+                    for (JsonNode image : qemuImg.info(p, true)) {
+                        used.add(image.path("filename").asText());
+                    }
+                }
+            }
+        }
+        return used;
+    }
+
+    /** Deletes {@code file}, which this step created, unless a domain uses it (as a disk or backing file). */
+    static void deleteCreatedFile(String file, Libvirt libvirt, Consumer<String> trace) throws StepFailure {
+        if (!Files.exists(Path.of(file))) {
+            return;
+        }
+        if (filesInUse(libvirt, trace).contains(file)) {
+            throw new StepFailure("not deleting " + file + ": a domain on " + libvirt.uri()
+                    + " still uses it as a disk or backing file", "find which with: virsh domblklist --details");
+        }
+        trace.accept("delete " + file);
+        try {
+            Files.delete(Path.of(file));
+        } catch (java.io.IOException e) {
+            throw new StepFailure("cannot delete " + file + ": " + e.getMessage(), null, e);
+        }
+    }
+}
