@@ -16,7 +16,9 @@ class StepCatalogueSpec extends Specification {
     def "ServiceLoader finds every step and fact source of the catalogue"() {
         expect:
         ServiceLoader.load(Step).collect { it.name() }.sort() ==
-                ['domain.shutdown', 'domain.start', 'domain.state', 'image.info']
+                ['assert', 'block.commit', 'block.job', 'block.pull', 'domain.agent', 'domain.define',
+                 'domain.destroy', 'domain.disks', 'domain.dumpxml', 'domain.shutdown', 'domain.start',
+                 'domain.state', 'exec', 'image.info', 'pause']
         ServiceLoader.load(FactSource).collectEntries { [it.kind(), it.type()] } ==
                 [domain: DomainFacts, image: ImageFacts]
     }
