@@ -22,7 +22,9 @@ class StepCatalogueSpec extends Specification {
         def names = ServiceLoader.load(Step).collect { it.name() }
         names.containsAll(['assert', 'domain.shutdown', 'domain.start', 'domain.state', 'image.info', 'snapshot.create',
                  'snapshot.create_xml', 'snapshot.current', 'snapshot.delete', 'snapshot.dumpxml', 'snapshot.info',
-                 'snapshot.list', 'snapshot.parent', 'snapshot.revert', 'snapshot.source'])
+                 'snapshot.list', 'snapshot.parent', 'snapshot.revert', 'snapshot.source', 'block.commit', 'block.job',
+                 'block.pull', 'domain.agent', 'domain.define', 'domain.destroy', 'domain.disks', 'domain.dumpxml',
+                 'exec', 'pause'])
         names.unique(false) == names
         ServiceLoader.load(FactSource).collectEntries { [it.kind(), it.type()] }
                 .subMap(['domain', 'image', 'snapshots', 'guest-agent']) ==

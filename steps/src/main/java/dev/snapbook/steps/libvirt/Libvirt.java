@@ -212,7 +212,15 @@ public final class Libvirt implements AutoCloseable {
 
     /** The one translation of libvirt errors: what failed, on which domain, and what to do next. */
     private StepFailure failure(String function, String name, LibvirtException e) {
-        org.libvirt.Error error = e.getError();
+        return failure(function, name, e.getError(), e);
+    }
+
+    /** The same for an error read with {@code virGetLastError} after a call made through JNA. */
+    private StepFailure failure(String function, String name, org.libvirt.Error error, Throwable cause) {
+        if (error == null) {
+            return new StepFailure(function + "(" + name + ") failed on " + uri + " without a libvirt error",
+                    "see libvirtd's log", cause);
+        }
         ErrorNumber code = error.getCode();
         String what = function + "(" + name + ") failed on " + uri + ": " + error.getMessage();
         String hint = switch (code) {
@@ -228,7 +236,7 @@ public final class Libvirt implements AutoCloseable {
                     + " check: virsh -c " + uri + " domjobinfo " + name;
             default -> "see the domain's log (/var/log/libvirt/qemu/" + name + ".log) and libvirtd's log";
         };
-        return new StepFailure(what, hint, e);
+        return new StepFailure(what, hint, cause);
     }
 
     // ---------------------------------------------------------------------------------------------------
@@ -445,6 +453,143 @@ public final class Libvirt implements AutoCloseable {
         } catch (LibvirtException e) {
             throw new StepFailure("closing the libvirt connection to " + uri + " failed: "
                     + e.getError().getMessage(), null, e);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------
+    // Family block (block.commit, block.pull, block.job) and domain.agent. The block-job calls go through
+    // BlockJobsNative (JNA), since libvirt-java 0.5.2 lacks them.
+    // ---------------------------------------------------------------------------------------------------
+
+    /** Options of {@code virDomainBlockCommit} that snapbook uses. */
+    public enum CommitOption {
+        /** {@code VIR_DOMAIN_BLOCK_COMMIT_ACTIVE}: top is the active layer; the job then waits for a pivot. */
+        ACTIVE(BlockJobsNative.COMMIT_ACTIVE);
+
+        final int flag;
+
+        CommitOption(int flag) {
+            this.flag = flag;
+        }
+    }
+
+    @FunctionalInterface
+    private interface NativeCall<T> {
+        T on(Domain domain) throws BlockJobsNative.NativeError, LibvirtException;
+    }
+
+    /**
+     * Starts a block commit job merging {@code top} (and the layers between) into {@code base}
+     * ({@code virDomainBlockCommit}); {@code bandwidthMiB} 0 means unlimited. Returns at once.
+     */
+    public void blockCommit(String name, String disk, String base, String top, long bandwidthMiB,
+                            EnumSet<CommitOption> options) throws StepFailure {
+        int flags = options.stream().mapToInt(o -> o.flag).reduce(0, (a, b) -> a | b);
+        nativeCall("virDomainBlockCommit[" + disk + ", base=" + base + ", top=" + top + ", bandwidth="
+                + bandwidthMiB + ", flags=" + options + "]", name, d -> {
+                    BlockJobsNative.blockCommit(d, disk, base, top, bandwidthMiB, flags);
+                    return null;
+                });
+    }
+
+    /**
+     * Starts a block pull job copying the backing data into the active layer of {@code disk}: the whole chain
+     * when {@code base} is null ({@code virDomainBlockPull}), else the layers above {@code base}
+     * ({@code virDomainBlockRebase}). Returns at once.
+     */
+    public void blockPull(String name, String disk, String base, long bandwidthMiB) throws StepFailure {
+        if (base == null) {
+            nativeCall("virDomainBlockPull[" + disk + ", bandwidth=" + bandwidthMiB + "]", name, d -> {
+                BlockJobsNative.blockPull(d, disk, bandwidthMiB);
+                return null;
+            });
+        } else {
+            nativeCall("virDomainBlockRebase[" + disk + ", base=" + base + ", bandwidth=" + bandwidthMiB + "]",
+                    name, d -> {
+                        BlockJobsNative.blockRebase(d, disk, base, bandwidthMiB);
+                        return null;
+                    });
+        }
+    }
+
+    /**
+     * The block job on {@code disk}, or null when there is none ({@code virDomainGetBlockJobInfo}); its
+     * {@link BlockJobInfo#ready()} comes from the live domain XML's {@code <mirror ready='yes'>}, which libvirt
+     * sets only once QEMU reported the job ready, the condition for a safe pivot.
+     */
+    public BlockJobInfo blockJob(String name, String disk) throws StepFailure {
+        BlockJobsNative.JobInfo info = nativeCall("virDomainGetBlockJobInfo[" + disk + "]", name,
+                d -> BlockJobsNative.blockJobInfo(d, disk));
+        if (info == null) {
+            return null;
+        }
+        return new BlockJobInfo(BlockJobInfo.Type.of(info.type), info.cur, info.end, info.bandwidth.longValue(),
+                mirrorReady(xmlDesc(name, XmlView.LIVE), name, disk));
+    }
+
+    /**
+     * Ends the block job on {@code disk} ({@code virDomainBlockJobAbort}): with {@code pivot} the disk switches
+     * to the job's destination (the base of an active commit) and the call waits for that; without, the job is
+     * cancelled and the disk keeps its current image.
+     */
+    public void blockJobAbort(String name, String disk, boolean pivot) throws StepFailure {
+        nativeCall("virDomainBlockJobAbort[" + disk + (pivot ? ", PIVOT" : "") + "]", name, d -> {
+            BlockJobsNative.blockJobAbort(d, disk, pivot ? BlockJobsNative.ABORT_PIVOT : 0);
+            return null;
+        });
+    }
+
+    /**
+     * Sends a command to the guest agent ({@code virDomainQemuAgentCommand}, libvirt-qemu) and returns its
+     * JSON answer; fails when no agent answers within {@code timeoutSeconds}.
+     */
+    public String qemuAgentCommand(String name, String json, int timeoutSeconds) throws StepFailure {
+        return call("virDomainQemuAgentCommand[" + json + ", timeout=" + timeoutSeconds + "s]", name,
+                d -> d.qemuAgentCommand(json, timeoutSeconds, 0));
+    }
+
+    /** Whether the live XML's disk {@code target} has a {@code <mirror ready='yes'>}. */
+    private boolean mirrorReady(String xml, String name, String target) throws StepFailure {
+        try {
+            org.w3c.dom.Element devices = dev.snapbook.steps.xml.SafeXml.child(
+                    dev.snapbook.steps.xml.SafeXml.parse(xml, "the live XML of " + name).getDocumentElement(),
+                    "devices");
+            if (devices == null) {
+                return false;
+            }
+            for (org.w3c.dom.Element disk : dev.snapbook.steps.xml.SafeXml.children(devices, "disk")) {
+                org.w3c.dom.Element t = dev.snapbook.steps.xml.SafeXml.child(disk, "target");
+                if (target.equals(dev.snapbook.steps.xml.SafeXml.attr(t, "dev"))) {
+                    org.w3c.dom.Element mirror = dev.snapbook.steps.xml.SafeXml.child(disk, "mirror");
+                    return mirror != null && "yes".equals(dev.snapbook.steps.xml.SafeXml.attr(mirror, "ready"));
+                }
+            }
+            return false;
+        } catch (dev.snapbook.steps.xml.SafeXml.Refused e) {
+            throw new StepFailure(e.getMessage(), "inspect it with: virsh -c " + uri + " dumpxml " + name, e);
+        }
+    }
+
+    private <T> T nativeCall(String function, String name, NativeCall<T> body) throws StepFailure {
+        trace.accept(function + "(" + name + ")");
+        Domain d;
+        try {
+            d = connect.domainLookupByName(name);
+        } catch (LibvirtException e) {
+            throw failure(function, name, e);
+        }
+        try {
+            return body.on(d);
+        } catch (BlockJobsNative.NativeError e) {
+            throw failure(function, name, e.error, e);
+        } catch (LibvirtException e) {
+            throw failure(function, name, e);
+        } finally {
+            try {
+                d.free();
+            } catch (LibvirtException ignored) {
+                // as in call(): the call's own result or failure is what matters
+            }
         }
     }
 }

@@ -60,9 +60,16 @@ public final class TestStepContext implements StepContext, AutoCloseable {
         this.deadline = when;
     }
 
+    private final List<String> progress = Collections.synchronizedList(new ArrayList<>());
+
     @Override
     public void progress(String what, double percent) {
-        // progress is shown to users; tests only look at trace lines
+        progress.add(what + ": " + Math.round(percent) + "%");
+    }
+
+    /** Every progress report so far, as {@code what: N%}, in order. */
+    public List<String> progressReports() {
+        return List.copyOf(progress);
     }
 
     @Override

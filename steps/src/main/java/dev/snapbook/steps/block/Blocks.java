@@ -1,0 +1,249 @@
+package dev.snapbook.steps.block;
+
+import dev.snapbook.engine.spi.Param;
+import dev.snapbook.engine.spi.ParamType;
+import dev.snapbook.engine.spi.StepContext;
+import dev.snapbook.engine.spi.StepFailure;
+import dev.snapbook.engine.spi.World;
+import dev.snapbook.steps.domain.DiskFacts;
+import dev.snapbook.steps.domain.DomainFactSource;
+import dev.snapbook.steps.domain.DomainFacts;
+import dev.snapbook.steps.image.ImageFactSource;
+import dev.snapbook.steps.image.ImageFacts;
+import dev.snapbook.steps.libvirt.BlockJobInfo;
+import dev.snapbook.steps.libvirt.Libvirt;
+import dev.snapbook.steps.libvirt.PowerState;
+import dev.snapbook.steps.qemu.QemuImg;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What the {@code block.*} steps share: their parameters, the disk's backing chain as planning and running
+ * see it, and the wait on a block job with progress and a timeout.
+ */
+final class Blocks {
+
+    static final Param DOMAIN = Param.required("domain", ParamType.STRING, "the libvirt domain's name");
+    static final Param DISK = Param.optional("disk", ParamType.STRING, "vda", "the disk's target device");
+    static final Param BANDWIDTH = Param.optional("bandwidth", ParamType.INTEGER, null,
+            "rate limit of the job in MiB/s (default: unlimited)");
+    static final Param TIMEOUT = Param.optional("timeout", ParamType.DURATION, Duration.ofMinutes(10),
+            "how long the job may run before it is aborted and the step fails");
+
+    private static final Duration POLL = Duration.ofMillis(200);
+
+    private Blocks() {
+    }
+
+    /**
+     * A file disk's chain: the active image first, then its backing files down to the base, with formats.
+     *
+     * @param domain the domain as seen when the chain was read
+     */
+    record Chain(DomainFacts domain, DiskFacts disk, List<String> files, List<String> formats) {
+
+        String active() {
+            return files.get(0);
+        }
+
+        /** The position of {@code file} in the chain (paths compared normalised), or -1. */
+        int indexOf(String file) {
+            Path wanted = Path.of(file).toAbsolutePath().normalize();
+            for (int i = 0; i < files.size(); i++) {
+                if (Path.of(files.get(i)).toAbsolutePath().normalize().equals(wanted)) {
+                    return i;
+                }
+            }
+            return -1;
+        }
+
+        /** The chain for humans: {@code top.qcow2 → mid.qcow2 → base.qcow2}. */
+        String show() {
+            return String.join(" → ", files);
+        }
+
+        /** The image facts of {@code files[i]} when its backing chain is {@code below} (files and formats). */
+        ImageFacts imageWithBacking(ImageFacts current, List<String> belowFiles, List<String> belowFormats) {
+            List<ImageFacts.Layer> layers = new ArrayList<>();
+            for (int j = 0; j < belowFiles.size(); j++) {
+                layers.add(new ImageFacts.Layer(belowFiles.get(j), belowFormats.get(j)));
+            }
+            return new ImageFacts(current.path(), current.format(), current.virtualSize(), layers);
+        }
+    }
+
+    /** The chain of {@code disk} of {@code name} as the plan predicts it; checks the domain is active. */
+    static Chain plannedChain(World world, String name, String disk, String operation) throws StepFailure {
+        DomainFacts domain = world.get(DomainFacts.key(name));
+        if (domain == null) {
+            throw new StepFailure("domain '" + name + "' does not exist on this connection"
+                    + (world.observed(DomainFacts.key(name)) != null ? " at this point of the plan" : ""),
+                    "check the name with: virsh list --all");
+        }
+        requireActive(domain, operation);
+        DiskFacts d = fileDisk(domain, disk);
+        ImageFacts image = world.get(ImageFacts.key(d.source()));
+        if (image == null) {
+            throw new StepFailure("the active image of " + name + "/" + disk + ", " + d.source() + ", does not exist",
+                    "check the domain's disks with: virsh domblklist --details " + name);
+        }
+        return chain(domain, d, image);
+    }
+
+    /** The chain of {@code disk} of {@code name} now, read from libvirt and qemu-img. */
+    static Chain currentChain(StepContext context, String name, String disk, String operation) throws StepFailure {
+        DomainFacts domain = DomainFactSource.observe(name, Libvirt.session(context));
+        if (domain == null) {
+            throw new StepFailure("domain '" + name + "' does not exist on this connection",
+                    "check the name with: virsh list --all");
+        }
+        requireActive(domain, operation);
+        DiskFacts d = fileDisk(domain, disk);
+        ImageFacts image = ImageFactSource.observe(Path.of(d.source()), new QemuImg(context::trace));
+        if (image == null) {
+            throw new StepFailure("the active image of " + name + "/" + disk + ", " + d.source() + ", does not exist",
+                    "check the domain's disks with: virsh domblklist --details " + name);
+        }
+        return chain(domain, d, image);
+    }
+
+    private static Chain chain(DomainFacts domain, DiskFacts disk, ImageFacts image) {
+        List<String> files = new ArrayList<>(List.of(disk.source()));
+        List<String> formats = new ArrayList<>(List.of(image.format()));
+        for (ImageFacts.Layer layer : image.backingChain()) {
+            files.add(layer.file());
+            formats.add(layer.format());
+        }
+        return new Chain(domain, disk, List.copyOf(files), List.copyOf(formats));
+    }
+
+    /** libvirt's block jobs run in QEMU: the domain must have a QEMU process (running or paused). */
+    private static void requireActive(DomainFacts domain, String operation) throws StepFailure {
+        PowerState state = PowerState.ofLabel(domain.state());
+        if (!state.isActive() || state == PowerState.SHUTDOWN) {
+            throw new StepFailure("domain " + domain.name() + " is " + domain.state() + ": libvirt's " + operation
+                    + " runs as a QEMU block job and needs a running domain",
+                    "start it first (domain.start), or, while it stays shut off, merge offline with qemu-img "
+                            + "(qemu-img commit / qemu-img rebase)");
+        }
+    }
+
+    private static DiskFacts fileDisk(DomainFacts domain, String target) throws StepFailure {
+        for (DiskFacts d : domain.disks()) {
+            if (d.target().equals(target)) {
+                if (!"file".equals(d.type()) || d.source() == null) {
+                    throw new StepFailure("disk " + target + " of " + domain.name() + " is a " + d.type()
+                            + " disk" + (d.source() == null ? " without media" : "")
+                            + "; snapbook merges only file-backed disks", null);
+                }
+                return d;
+            }
+        }
+        throw new StepFailure("domain " + domain.name() + " has no disk " + target + " (it has: "
+                + String.join(", ", domain.disks().stream().map(DiskFacts::target).toList()) + ")",
+                "name the disk by its target device, as virsh domblklist " + domain.name() + " shows it");
+    }
+
+    /** Refuses to start a job on a disk that already has one. */
+    static void requireNoJob(Libvirt libvirt, String name, String disk) throws StepFailure {
+        BlockJobInfo job = libvirt.blockJob(name, disk);
+        if (job != null) {
+            throw new StepFailure("disk " + disk + " of " + name + " already has a " + job.type().label()
+                    + " block job (" + Math.round(job.percent()) + "% done)",
+                    "wait for it or end it with block.job action: abort (virsh blockjob " + name + " " + disk
+                            + " --abort)");
+        }
+    }
+
+    /**
+     * Polls the job on {@code disk} every 200 ms, reporting its progress, until it has ended or, when
+     * {@code untilReady}, until libvirt shows it ready to pivot. Returns the last job seen (null when ended).
+     *
+     * @throws StepFailure when the timeout or the step's deadline passes first, or a job that should
+     *                     become ready ends instead
+     */
+    static BlockJobInfo await(Libvirt libvirt, StepContext context, String name, String disk, String what,
+                              boolean untilReady, Duration timeout) throws StepFailure {
+        Instant end = Instant.now().plus(timeout);
+        Instant until = context.deadline() != null && context.deadline().isBefore(end) ? context.deadline() : end;
+        while (true) {
+            BlockJobInfo job = libvirt.blockJob(name, disk);
+            if (job == null) {
+                if (untilReady) {
+                    throw new StepFailure("the " + what + " job on " + name + "/" + disk
+                            + " ended before it was ready to pivot", "see /var/log/libvirt/qemu/" + name
+                            + ".log and libvirtd's log for the reason; the disk still uses its former image");
+                }
+                context.progress(what, 100);
+                return null;
+            }
+            context.progress(what, job.percent());
+            if (untilReady && job.ready()) {
+                return job;
+            }
+            Instant now = Instant.now();
+            if (!now.isBefore(until)) {
+                throw new StepFailure("the " + what + " job on " + name + "/" + disk + " did not "
+                        + (untilReady ? "become ready" : "finish") + " within " + timeout.toSeconds() + "s ("
+                        + Math.round(job.percent()) + "% done)", "raise timeout, or remove the bandwidth limit");
+            }
+            try {
+                Thread.sleep(Math.min(POLL.toMillis(), Duration.between(now, until).toMillis() + 1));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new StepFailure("interrupted while waiting for the " + what + " job on " + name, null, e);
+            }
+        }
+    }
+
+    /**
+     * Cancels the job on {@code disk} without pivoting, if one is still there, after {@code cause}; its own
+     * failure is attached to {@code cause} rather than hiding it.
+     */
+    static void abortAfter(Exception cause, Libvirt libvirt, String name, String disk) {
+        try {
+            if (libvirt.blockJob(name, disk) != null) {
+                libvirt.blockJobAbort(name, disk, false);
+            }
+        } catch (StepFailure | RuntimeException e) {
+            cause.addSuppressed(e);
+        }
+    }
+
+    static long bandwidth(dev.snapbook.engine.spi.Params params) {
+        return params.has("bandwidth") ? params.integer("bandwidth") : 0;
+    }
+
+    static String bandwidthText(long mib) {
+        return mib == 0 ? "unlimited" : mib + " MiB/s";
+    }
+
+    /**
+     * The shared verification of a merge: no job remains on the disk, and libvirt's active image and
+     * qemu-img's backing chain are the {@code active_file} and {@code chain} the step intended.
+     */
+    static dev.snapbook.engine.spi.Verification verifyChain(dev.snapbook.engine.spi.Params params,
+            dev.snapbook.engine.spi.Outcome outcome, StepContext context, String operation) throws StepFailure {
+        String name = params.string("domain");
+        String disk = params.string("disk");
+        List<String> problems = new ArrayList<>();
+        BlockJobInfo job = Libvirt.session(context).blockJob(name, disk);
+        if (job != null) {
+            problems.add("a " + job.type().label() + " block job is still on " + name + "/" + disk);
+        }
+        Chain now = currentChain(context, name, disk, operation);
+        Object active = outcome.data().get("active_file");
+        if (!now.active().equals(active)) {
+            problems.add(name + "/" + disk + " runs on " + now.active() + ", not on " + active);
+        }
+        Object chain = outcome.data().get("chain");
+        if (!now.files().equals(chain)) {
+            problems.add("the chain of " + name + "/" + disk + " is " + now.show() + ", not "
+                    + String.join(" → ", ((List<?>) chain).stream().map(String::valueOf).toList()));
+        }
+        return new dev.snapbook.engine.spi.Verification(problems.isEmpty(), problems);
+    }
+}

@@ -1,0 +1,128 @@
+package dev.snapbook.steps.libvirt;
+
+import com.sun.jna.Library;
+import com.sun.jna.Native;
+import com.sun.jna.NativeLong;
+import com.sun.jna.Pointer;
+import com.sun.jna.Structure;
+import java.lang.reflect.Field;
+import org.libvirt.Domain;
+import org.libvirt.jna.DomainPointer;
+import org.libvirt.jna.virError;
+
+/**
+ * The block-job calls of {@code libvirt.so.0} that libvirt-java 0.5.2 lacks, bound with JNA: the one place
+ * snapbook calls libvirt's C API directly. Each method is one C call on the {@code virDomainPtr} of a
+ * libvirt-java {@link Domain}; a failed call (-1) is turned into a {@link NativeError} carrying libvirt's
+ * thread-local last error ({@code virGetLastError}), which {@link Libvirt} translates in its one failure place.
+ *
+ * <p>libvirt-java keeps the {@code virDomainPtr} in the package-private field {@code Domain.vdp} and offers
+ * no accessor, so it is read by reflection ({@link #pointer}). The pointer is only used while the
+ * {@link Domain} that owns it is alive (inside {@link Libvirt}'s lookup/free bracket).
+ */
+final class BlockJobsNative {
+
+    /** {@code virDomainBlockCommitFlags}. */
+    static final int COMMIT_ACTIVE = 4;
+    /** {@code VIR_DOMAIN_BLOCK_JOB_ABORT_PIVOT}: switch the disk to the job's destination (synchronous). */
+    static final int ABORT_PIVOT = 2;
+
+    /** A libvirt call returned -1; {@link #error} is libvirt's last error for this thread, or null. */
+    static final class NativeError extends Exception {
+        final org.libvirt.Error error;
+
+        NativeError(String function, org.libvirt.Error error) {
+            super(function + " failed: " + (error == null ? "no libvirt error recorded" : error.getMessage()));
+            this.error = error;
+        }
+    }
+
+    /** {@code virDomainBlockJobInfo}: the job type, bandwidth and the progress cursor. */
+    @Structure.FieldOrder({"type", "bandwidth", "cur", "end"})
+    public static final class JobInfo extends Structure {
+        public int type;
+        public NativeLong bandwidth;
+        public long cur;
+        public long end;
+    }
+
+    /** The C functions, declared as in libvirt-domain.h; {@code unsigned long} is a {@link NativeLong}. */
+    private interface C extends Library {
+        int virDomainBlockCommit(Pointer dom, String disk, String base, String top, NativeLong bandwidth,
+                                 int flags);
+
+        int virDomainBlockPull(Pointer dom, String disk, NativeLong bandwidth, int flags);
+
+        int virDomainBlockRebase(Pointer dom, String disk, String base, NativeLong bandwidth, int flags);
+
+        int virDomainGetBlockJobInfo(Pointer dom, String disk, JobInfo info, int flags);
+
+        int virDomainBlockJobAbort(Pointer dom, String disk, int flags);
+
+        virError virGetLastError();
+    }
+
+    private static final C LIB = Native.load("virt", C.class);
+    private static final Field VDP;
+
+    static {
+        try {
+            VDP = Domain.class.getDeclaredField("vdp");
+            VDP.setAccessible(true);
+        } catch (NoSuchFieldException e) {
+            throw new ExceptionInInitializerError("libvirt-java's Domain has no field vdp; this code expects"
+                    + " libvirt-java 0.5.2: " + e);
+        }
+    }
+
+    private BlockJobsNative() {
+    }
+
+    /** {@code virDomainBlockCommit(dom, disk, base, top, bandwidth MiB/s, flags)}: starts a commit job. */
+    static void blockCommit(Domain d, String disk, String base, String top, long bandwidthMiB, int flags)
+            throws NativeError {
+        check("virDomainBlockCommit",
+                LIB.virDomainBlockCommit(pointer(d), disk, base, top, new NativeLong(bandwidthMiB), flags));
+    }
+
+    /** {@code virDomainBlockPull(dom, disk, bandwidth MiB/s, 0)}: starts pulling the whole chain into the top. */
+    static void blockPull(Domain d, String disk, long bandwidthMiB) throws NativeError {
+        check("virDomainBlockPull", LIB.virDomainBlockPull(pointer(d), disk, new NativeLong(bandwidthMiB), 0));
+    }
+
+    /** {@code virDomainBlockRebase(dom, disk, base, bandwidth MiB/s, 0)}: pulls the layers above base. */
+    static void blockRebase(Domain d, String disk, String base, long bandwidthMiB) throws NativeError {
+        check("virDomainBlockRebase",
+                LIB.virDomainBlockRebase(pointer(d), disk, base, new NativeLong(bandwidthMiB), 0));
+    }
+
+    /** {@code virDomainGetBlockJobInfo}: the disk's job, or null when it has none. */
+    static JobInfo blockJobInfo(Domain d, String disk) throws NativeError {
+        JobInfo info = new JobInfo();
+        int r = LIB.virDomainGetBlockJobInfo(pointer(d), disk, info, 0);
+        check("virDomainGetBlockJobInfo", r);
+        return r == 0 ? null : info;
+    }
+
+    /** {@code virDomainBlockJobAbort(dom, disk, flags)}; with {@link #ABORT_PIVOT} it pivots and waits. */
+    static void blockJobAbort(Domain d, String disk, int flags) throws NativeError {
+        check("virDomainBlockJobAbort", LIB.virDomainBlockJobAbort(pointer(d), disk, flags));
+    }
+
+    private static void check(String function, int result) throws NativeError {
+        if (result < 0) {
+            // Read at once: libvirt resets the thread's last error at the start of its next public call.
+            virError e = LIB.virGetLastError();
+            throw new NativeError(function, e == null ? null : new org.libvirt.Error(e));
+        }
+    }
+
+    private static Pointer pointer(Domain d) {
+        try {
+            DomainPointer p = (DomainPointer) VDP.get(d);
+            return p.getPointer();
+        } catch (IllegalAccessException e) {
+            throw new IllegalStateException("cannot read libvirt-java's Domain.vdp", e);
+        }
+    }
+}
