@@ -29,8 +29,9 @@ class RecipesCommand implements Callable<Integer> {
                 Playbook pb = files.load("recipe:" + name);
                 System.out.printf("%-28s %s%n", name, pb.name());
                 if (!pb.vars().isEmpty()) {
-                    System.out.println("      -e " + String.join(" -e ", pb.vars().keySet().stream()
-                            .map(k -> k + "=" + (pb.vars().get(k) == null ? "(required)" : pb.vars().get(k))).toList()));
+                    System.out.println("      " + String.join(" ", pb.vars().keySet().stream()
+                            .map(k -> pb.vars().get(k) == null ? "-e " + k + "=VALUE" : "[-e " + k + "=" + pb.vars().get(k) + "]")
+                            .toList()));
                 }
             } catch (PlaybookError e) {
                 System.out.printf("%-28s INVALID: %s%n", name, e.getMessage());

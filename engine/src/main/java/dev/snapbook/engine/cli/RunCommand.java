@@ -105,6 +105,13 @@ class RunCommand implements Callable<Integer> {
             source = files.read(playbook);
         }
         Playbook pb = files.load(source);
+        List<String> missing = pb.vars().entrySet().stream()
+                .filter(v -> v.getValue() == null && !extraVars.containsKey(v.getKey()))
+                .map(Map.Entry::getKey).toList();
+        if (!missing.isEmpty()) {
+            throw new Common.UsageError(source.displayName() + " needs " + String.join(" ", missing.stream()
+                    .map(k -> "-e " + k + "=VALUE").toList()) + " (its vars without a default)");
+        }
         if (out != null && !dryRun) {
             throw new Common.UsageError("--out saves a plan: use it with 'plan' or 'run --dry-run'");
         }

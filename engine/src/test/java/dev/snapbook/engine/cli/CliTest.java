@@ -160,4 +160,14 @@ class CliTest {
         assertEquals(2, Main.execute("steps", "test.sett"));
         assertTrue(stderr().contains("did you mean 'test.set'"), stderr());
     }
+
+    @Test
+    void aVarWithoutDefaultMustBeGivenWithE() throws Exception {
+        Path p = write("pb.yml", "name: x\nvars: { c: null }\nsteps:\n  - test.set: { counter: \"{{ c }}\", value: 1 }\n");
+        assertEquals(2, Main.execute("run", p.toString()));
+        assertTrue(stderr().contains("needs -e c=VALUE"), stderr());
+        assertEquals(List.of(), Ledger.SHARED.log);
+        assertEquals(0, Main.execute("run", "-e", "c=z", p.toString()));
+        assertEquals(Map.of("z", 1L), Ledger.SHARED.counters);
+    }
 }
