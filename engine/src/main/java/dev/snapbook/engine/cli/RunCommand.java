@@ -105,8 +105,9 @@ class RunCommand implements Callable<Integer> {
             source = files.read(playbook);
         }
         Playbook pb = files.load(source);
+        Map<String, Object> given = extraVars;
         List<String> missing = pb.vars().entrySet().stream()
-                .filter(v -> v.getValue() == null && !extraVars.containsKey(v.getKey()))
+                .filter(v -> v.getValue() == null && !given.containsKey(v.getKey()))
                 .map(Map.Entry::getKey).toList();
         if (!missing.isEmpty()) {
             throw new Common.UsageError(source.displayName() + " needs " + String.join(" ", missing.stream()
