@@ -22,7 +22,7 @@ public final class Bindings implements Scope {
     private final Set<String> evaluating = new HashSet<>();
 
     public Bindings(Map<String, Object> playbookVars, Map<String, Object> extraVars) {
-        this.playbookVars = Map.copyOf(playbookVars);
+        this.playbookVars = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(playbookVars));
         this.extraVars = new LinkedHashMap<>(extraVars);
     }
 
