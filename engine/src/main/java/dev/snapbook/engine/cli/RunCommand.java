@@ -69,8 +69,13 @@ class RunCommand implements Callable<Integer> {
         } catch (Journal.JournalException e) {
             stderr.println("snapbook: " + e.getMessage());
             return 3;
-        } catch (Exception e) {
+        } catch (java.io.IOException e) {
             stderr.println("snapbook: " + e.getMessage());
+            return 2;
+        } catch (Exception e) {
+            // a bug, not the user's input: show it whole so it can be reported
+            stderr.println("snapbook: internal error before anything was run: " + e);
+            e.printStackTrace(stderr);
             return 2;
         }
     }
