@@ -242,4 +242,64 @@ public final class Libvirt implements AutoCloseable {
                     + e.getError().getMessage(), null, e);
         }
     }
+
+    // ---- image family (image.delete / FileUsage: who uses a file) ----
+
+    /**
+     * The names of every domain on the connection, running ({@code virConnectListDomains}, then
+     * {@code virDomainLookupByID}) and defined but inactive ({@code virConnectListDefinedDomains}), sorted.
+     * A running domain that stops between the two calls is left out, as it would be a moment later.
+     */
+    public java.util.List<String> domainNames() throws StepFailure {
+        trace.accept("virConnectListDomains(); virConnectListDefinedDomains()");
+        java.util.TreeSet<String> names = new java.util.TreeSet<>();
+        try {
+            for (int id : connect.listDomains()) {
+                try {
+                    Domain d = connect.domainLookupByID(id);
+                    try {
+                        names.add(d.getName());
+                    } finally {
+                        d.free();
+                    }
+                } catch (LibvirtException e) {
+                    if (e.getError().getCode() != ErrorNumber.VIR_ERR_NO_DOMAIN) {
+                        throw e;
+                    }
+                }
+            }
+            names.addAll(java.util.Arrays.asList(connect.listDefinedDomains()));
+        } catch (LibvirtException e) {
+            throw failure("virConnectListAllDomains", "(all)", e);
+        }
+        return java.util.List.copyOf(names);
+    }
+
+    /** The names of the domain's snapshots ({@code virDomainSnapshotListNames}). */
+    public java.util.List<String> snapshotNames(String name) throws StepFailure {
+        return call("virDomainSnapshotListNames", name, d -> java.util.List.of(d.snapshotListNames()));
+    }
+
+    /** A snapshot's XML ({@code virDomainSnapshotLookupByName} + {@code virDomainSnapshotGetXMLDesc}). */
+    public String snapshotXmlDesc(String name, String snapshot) throws StepFailure {
+        return call("virDomainSnapshotGetXMLDesc[" + snapshot + "]", name, d -> {
+            org.libvirt.DomainSnapshot s = d.snapshotLookupByName(snapshot);
+            try {
+                return s.getXMLDesc();
+            } finally {
+                s.free();
+            }
+        });
+    }
+
+    /**
+     * The persistent definition with its secrets ({@code virDomainGetXMLDesc} with
+     * {@code VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_SECURE}): what must be saved to redefine the domain
+     * exactly as it was, graphics passwords included (disk.swap's undo).
+     */
+    public String persistentXmlWithSecrets(String name) throws StepFailure {
+        return call("virDomainGetXMLDesc[INACTIVE|SECURE]", name, d -> d.getXMLDesc(XmlView.INACTIVE.flag | 1));
+    }
+
+    // ---- end of image family ----
 }
