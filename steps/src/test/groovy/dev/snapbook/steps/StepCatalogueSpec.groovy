@@ -6,6 +6,7 @@ import dev.snapbook.engine.spi.Step
 import dev.snapbook.engine.spi.World
 import dev.snapbook.steps.domain.DiskFacts
 import dev.snapbook.steps.domain.DomainFacts
+import dev.snapbook.steps.domain.DomainListFacts
 import dev.snapbook.steps.domain.DomainShutdown
 import dev.snapbook.steps.image.ImageFacts
 import dev.snapbook.steps.lab.TestStepContext
@@ -16,9 +17,10 @@ class StepCatalogueSpec extends Specification {
     def "ServiceLoader finds every step and fact source of the catalogue"() {
         expect:
         ServiceLoader.load(Step).collect { it.name() }.sort() ==
-                ['domain.shutdown', 'domain.start', 'domain.state', 'image.info']
+                ['assert', 'chain.verify', 'disk.swap', 'domain.shutdown', 'domain.start', 'domain.state', 'image.check',
+                 'image.compare', 'image.convert', 'image.create', 'image.delete', 'image.format', 'image.info']
         ServiceLoader.load(FactSource).collectEntries { [it.kind(), it.type()] } ==
-                [domain: DomainFacts, image: ImageFacts]
+                [domain: DomainFacts, image: ImageFacts, domains: DomainListFacts]
     }
 
     def "facts survive a JSON round trip unchanged, #fact.class.simpleName"() {
@@ -33,6 +35,7 @@ class StepCatalogueSpec extends Specification {
                 new DomainFacts('web01', 'running', true,
                         [new DiskFacts('vda', 'disk', 'file', '/images/web01.qcow2', 'qcow2', 'virtio'),
                          new DiskFacts('sda', 'cdrom', 'file', null, null, 'sata')]),
+                new DomainListFacts(['a', 'b']),
                 new ImageFacts('/images/top.qcow2', 'qcow2', 1L << 30,
                         [new ImageFacts.Layer('/images/base.raw', 'raw')]),
         ]

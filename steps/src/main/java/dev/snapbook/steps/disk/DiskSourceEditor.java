@@ -62,10 +62,17 @@ public final class DiskSourceEditor {
         if (driver == null) {
             driver = doc.createElement("driver");
             disk.insertBefore(driver, source);
+            if (isBlank(driver.getPreviousSibling())) {
+                // keep the indentation: the new element gets the same line break and indent as <source>
+                disk.insertBefore(driver.getPreviousSibling().cloneNode(false), source);
+            }
         }
         driver.setAttribute("type", format);
         List<Element> stores = SafeXml.children(disk, "backingStore");
         for (Element store : stores) {
+            if (isBlank(store.getPreviousSibling())) {
+                disk.removeChild(store.getPreviousSibling()); // its indentation, so no blank line remains
+            }
             disk.removeChild(store);
         }
         return new Change(target, oldFile, oldFormat, file, format, stores.size());
@@ -124,6 +131,10 @@ public final class DiskSourceEditor {
             throw refused(name + " has a block job running (<mirror>); finish or abort it first");
         }
         return disk;
+    }
+
+    private static boolean isBlank(Node node) {
+        return node != null && node.getNodeType() == Node.TEXT_NODE && node.getNodeValue().isBlank();
     }
 
     private static SafeXml.Refused refused(String message) {
