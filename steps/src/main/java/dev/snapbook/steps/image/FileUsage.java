@@ -83,7 +83,15 @@ public final class FileUsage {
         List<Use> uses = new ArrayList<>();
         DomainListFacts all = world.get(DomainListFacts.key());
         for (String name : all == null ? List.<String>of() : all.names()) {
-            DomainFacts domain = world.get(DomainFacts.key(name));
+            DomainFacts domain;
+            try {
+                domain = world.get(DomainFacts.key(name));
+            } catch (StepFailure e) {
+                if (Libvirt.isNoDomain(e)) {
+                    continue; // undefined while we looked: it uses nothing any more
+                }
+                throw e;
+            }
             if (domain == null) {
                 continue;
             }
@@ -99,6 +107,9 @@ public final class FileUsage {
                 try {
                     image = world.get(ImageFacts.key(disk.source()));
                 } catch (StepFailure e) {
+                    if (!Files.exists(Path.of(disk.source()))) {
+                        continue; // deleted while we looked
+                    }
                     throw new StepFailure("cannot read the backing chain of " + disk.source() + " (disk "
                             + disk.target() + " of domain " + name + "), so cannot rule out that it uses " + path
                             + ": " + e.getMessage(), "repair or inspect that chain first: qemu-img info -U"
@@ -128,7 +139,7 @@ public final class FileUsage {
             try {
                 scanDomain(libvirt, qemuImg, name, path, uses);
             } catch (StepFailure e) {
-                if (libvirt.exists(name)) {
+                if (!Libvirt.isNoDomain(e) && libvirt.exists(name)) {
                     throw e;
                 }
                 // undefined while we looked: it uses nothing any more
@@ -167,7 +178,16 @@ public final class FileUsage {
             }
         }
         for (String snapshot : libvirt.snapshotNames(name)) {
-            for (String file : snapshotFiles(libvirt.snapshotXmlDesc(name, snapshot), name, snapshot)) {
+            String xml;
+            try {
+                xml = libvirt.snapshotXmlDesc(name, snapshot);
+            } catch (StepFailure e) {
+                if (Libvirt.isNoSnapshot(e)) {
+                    continue; // deleted while we looked
+                }
+                throw e;
+            }
+            for (String file : snapshotFiles(xml, name, snapshot)) {
                 if (chainFiles(qemuImg, file, null).stream().anyMatch(f -> BackingChain.sameFile(f, path))) {
                     uses.add(new Use(name, snapshot, Role.SNAPSHOT, running, file));
                 }
@@ -180,7 +200,13 @@ public final class FileUsage {
         if (!Files.exists(Path.of(top))) {
             return List.of(top);
         }
-        return BackingChain.walk(qemuImg, Path.of(top), format).files();
+        try {
+            return BackingChain.walk(qemuImg, Path.of(top), format).files();
+        } catch (StepFailure e) {
+            // Another run may have replaced a link between our existence check and qemu-img's read: look once
+            // more; a second failure is real.
+            return BackingChain.walk(qemuImg, Path.of(top), format).files();
+        }
     }
 
     /** Every {@code <source file>} in a {@code <domainsnapshot>} document: its overlays and its domain's disks. */

@@ -301,5 +301,20 @@ public final class Libvirt implements AutoCloseable {
         return call("virDomainGetXMLDesc[INACTIVE|SECURE]", name, d -> d.getXMLDesc(XmlView.INACTIVE.flag | 1));
     }
 
+    /**
+     * Whether {@code failure} says the domain does not exist (any more): for scans over every domain, where one
+     * undefined meanwhile is simply gone.
+     */
+    public static boolean isNoDomain(StepFailure failure) {
+        return failure.getCause() instanceof LibvirtException e
+                && e.getError().getCode() == ErrorNumber.VIR_ERR_NO_DOMAIN;
+    }
+
+    /** Whether {@code failure} says the snapshot does not exist (any more), e.g. deleted during a scan. */
+    public static boolean isNoSnapshot(StepFailure failure) {
+        return failure.getCause() instanceof LibvirtException e
+                && e.getError().getCode() == ErrorNumber.VIR_ERR_NO_DOMAIN_SNAPSHOT;
+    }
+
     // ---- end of image family ----
 }
