@@ -6,6 +6,7 @@ import dev.snapbook.engine.spi.Step
 import dev.snapbook.engine.spi.World
 import dev.snapbook.steps.domain.DiskFacts
 import dev.snapbook.steps.domain.DomainFacts
+import dev.snapbook.steps.domain.DomainListFacts
 import dev.snapbook.steps.domain.DomainShutdown
 import dev.snapbook.steps.image.ImageFacts
 import dev.snapbook.steps.lab.TestStepContext
@@ -24,11 +25,13 @@ class StepCatalogueSpec extends Specification {
                  'snapshot.create_xml', 'snapshot.current', 'snapshot.delete', 'snapshot.dumpxml', 'snapshot.info',
                  'snapshot.list', 'snapshot.parent', 'snapshot.revert', 'snapshot.source', 'block.commit', 'block.job',
                  'block.pull', 'domain.agent', 'domain.define', 'domain.destroy', 'domain.disks', 'domain.dumpxml',
-                 'exec', 'pause'])
+                 'exec', 'pause', 'chain.verify', 'disk.swap', 'image.check', 'image.compare', 'image.convert',
+                 'image.create', 'image.delete', 'image.format'])
         names.unique(false) == names
         ServiceLoader.load(FactSource).collectEntries { [it.kind(), it.type()] }
-                .subMap(['domain', 'image', 'snapshots', 'guest-agent']) ==
-                [domain: DomainFacts, image: ImageFacts, snapshots: SnapshotTree, 'guest-agent': GuestAgentFacts]
+                .subMap(['domain', 'image', 'snapshots', 'guest-agent', 'domains']) ==
+                [domain: DomainFacts, image: ImageFacts, snapshots: SnapshotTree, 'guest-agent': GuestAgentFacts,
+                 domains: DomainListFacts]
     }
 
     def "facts survive a JSON round trip unchanged, #fact.class.simpleName"() {
@@ -43,6 +46,7 @@ class StepCatalogueSpec extends Specification {
                 new DomainFacts('web01', 'running', true,
                         [new DiskFacts('vda', 'disk', 'file', '/images/web01.qcow2', 'qcow2', 'virtio'),
                          new DiskFacts('sda', 'cdrom', 'file', null, null, 'sata')]),
+                new DomainListFacts(['a', 'b']),
                 new ImageFacts('/images/top.qcow2', 'qcow2', 1L << 30,
                         [new ImageFacts.Layer('/images/base.raw', 'raw')]),
                 new SnapshotTree('web01', 's1', [new SnapshotFacts('s1', null, 'first', 'disk-snapshot', 'external',

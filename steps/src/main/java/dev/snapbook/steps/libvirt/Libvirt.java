@@ -592,4 +592,32 @@ public final class Libvirt implements AutoCloseable {
             }
         }
     }
+
+    // ---- image family (image.delete / FileUsage: who uses a file) ----
+
+    /**
+     * The persistent definition with its secrets ({@code virDomainGetXMLDesc} with
+     * {@code VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_SECURE}): what must be saved to redefine the domain
+     * exactly as it was, graphics passwords included (disk.swap's undo).
+     */
+    public String persistentXmlWithSecrets(String name) throws StepFailure {
+        return call("virDomainGetXMLDesc[INACTIVE|SECURE]", name, d -> d.getXMLDesc(XmlView.INACTIVE.flag | 1));
+    }
+
+    /**
+     * Whether {@code failure} says the domain does not exist (any more): for scans over every domain, where one
+     * undefined meanwhile is simply gone.
+     */
+    public static boolean isNoDomain(StepFailure failure) {
+        return failure.getCause() instanceof LibvirtException e
+                && e.getError().getCode() == ErrorNumber.VIR_ERR_NO_DOMAIN;
+    }
+
+    /** Whether {@code failure} says the snapshot does not exist (any more), e.g. deleted during a scan. */
+    public static boolean isNoSnapshot(StepFailure failure) {
+        return failure.getCause() instanceof LibvirtException e
+                && e.getError().getCode() == ErrorNumber.VIR_ERR_NO_DOMAIN_SNAPSHOT;
+    }
+
+    // ---- end of image family ----
 }

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.function.Consumer;
 
 /**
@@ -94,4 +95,133 @@ public final class QemuImg {
                     + e.getMessage(), null, e);
         }
     }
+
+    // ---- image family (image.check, image.convert, image.create, image.compare, image.format) ----
+
+    /** What {@code qemu-img check --output=json} said, with its exit code (0 clean, 2 corrupt, 3 leaks). */
+    public record CheckReport(int exitCode, JsonNode json) {
+        public long corruptions() {
+            return json.path("corruptions").asLong(0);
+        }
+
+        public long leaks() {
+            return json.path("leaks").asLong(0);
+        }
+
+        public long checkErrors() {
+            return json.path("check-errors").asLong(0);
+        }
+    }
+
+    /** How {@code qemu-img check} may write to the image: not at all, or {@code -r leaks} / {@code -r all}. */
+    public enum Repair {
+        NONE, LEAKS, ALL;
+
+        public String label() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    /** The argument vector of {@link #check}, for plans and traces. */
+    public List<String> checkArgv(Path file, String format, Repair repair) {
+        List<String> argv = new ArrayList<>(List.of(program, "check"));
+        if (repair == Repair.NONE) {
+            argv.add("-U");
+        } else {
+            argv.addAll(List.of("-r", repair.label()));
+        }
+        if (format != null) {
+            argv.addAll(List.of("-f", format));
+        }
+        argv.addAll(List.of("--output=json", file.toString()));
+        return argv;
+    }
+
+    /**
+     * {@code qemu-img check [-U | -r leaks|all] [-f FORMAT] --output=json FILE}. Exit codes 0 (clean), 2
+     * (corruptions) and 3 (leaks) carry a JSON report; 1 (check not completed), 63 (format has no check)
+     * and others are failures. {@code -U} is passed only when not repairing: a repair must hold the lock.
+     */
+    public CheckReport check(Path file, String format, Repair repair) throws StepFailure {
+        Command command = Command.of(checkArgv(file, format, repair));
+        Command.Result result = runAllowing(command, file, Set.of(0, 2, 3));
+        return new CheckReport(result.exitCode(), parse(result.stdout(), file));
+    }
+
+    /** The argument vector of {@link #compare}. */
+    public List<String> compareArgv(Path a, Path b) {
+        return List.of(program, "compare", "-U", a.toString(), b.toString());
+    }
+
+    /**
+     * {@code qemu-img compare -U A B}: whether the guest-visible contents are equal (exit 0) or differ (exit 1);
+     * reads through backing chains. As qemu-img defines it, a larger image whose extra part reads as zeros
+     * is identical to the smaller one. Any other exit code is a failure.
+     */
+    public boolean compare(Path a, Path b) throws StepFailure {
+        Command.Result result = runAllowing(Command.of(compareArgv(a, b)), a, Set.of(0, 1));
+        return result.exitCode() == 0;
+    }
+
+    /** The argument vector of {@link #convert}. */
+    public List<String> convertArgv(Path source, String sourceFormat, Path target, String format) {
+        List<String> argv = new ArrayList<>(List.of(program, "convert", "-U"));
+        if (sourceFormat != null) {
+            argv.addAll(List.of("-f", sourceFormat));
+        }
+        argv.addAll(List.of("-O", format, source.toString(), target.toString()));
+        return argv;
+    }
+
+    /**
+     * {@code qemu-img convert -U [-f SRC_FORMAT] -O FORMAT SOURCE TARGET}: a new, standalone image with the
+     * source's guest-visible contents (its backing chain flattened in). {@code -U} lets it read a backing
+     * layer a running domain has open read-only; callers refuse images that are written while it runs.
+     */
+    public void convert(Path source, String sourceFormat, Path target, String format) throws StepFailure {
+        run(Command.of(convertArgv(source, sourceFormat, target, format)), source);
+    }
+
+    /** The argument vector of {@link #createImage}. */
+    public List<String> createArgv(Path file, String format, String size, Path backing, String backingFormat) {
+        List<String> argv = new ArrayList<>(List.of(program, "create", "-q", "-f", format));
+        if (backing != null) {
+            argv.addAll(List.of("-b", backing.toString(), "-F", backingFormat));
+        }
+        argv.add(file.toString());
+        if (size != null) {
+            argv.add(size);
+        }
+        return argv;
+    }
+
+    /**
+     * {@code qemu-img create -q -f FORMAT [-b BACKING -F BACKING_FORMAT] FILE [SIZE]}; the size may be omitted
+     * with a backing file (the overlay takes the backing file's size).
+     */
+    public void createImage(Path file, String format, String size, Path backing, String backingFormat)
+            throws StepFailure {
+        run(Command.of(createArgv(file, format, size, backing, backingFormat)), file);
+    }
+
+    private Command.Result runAllowing(Command command, Path file, Set<Integer> exitCodes) throws StepFailure {
+        Command.Result result;
+        try {
+            result = command.run(TIMEOUT, trace);
+        } catch (IOException e) {
+            throw new StepFailure("cannot run " + program + " for " + file + ": " + e.getMessage(),
+                    "install qemu-utils (Debian: apt-get install qemu-utils)", e);
+        }
+        if (result.timedOut()) {
+            throw new StepFailure(program + " did not finish within " + TIMEOUT.toSeconds() + "s on " + file
+                    + ": " + command, "check whether the file is on a hung filesystem", null);
+        }
+        if (!exitCodes.contains(result.exitCode())) {
+            throw new StepFailure(program + " failed on " + file + " (exit " + result.exitCode() + "): "
+                    + result.stderr().strip(), "the command was: " + command, null);
+        }
+        return result;
+    }
+
+    // ---- end of image family ----
 }
