@@ -16,6 +16,32 @@ class StepsCommand implements Callable<Integer> {
     @Parameters(index = "0", arity = "0..1", paramLabel = "NAME", description = "A step type, e.g. domain.shutdown.")
     String name;
 
+    private static void section(String title, String text) {
+        if (!text.isEmpty()) {
+            System.out.println(title + ":");
+            System.out.println("      " + text);
+        }
+    }
+
+    /** The step's reversibility with its default parameters; some steps decide from their parameters. */
+    private static String reversibility(Step s) {
+        java.util.Map<String, Object> defaults = new java.util.LinkedHashMap<>();
+        for (Param p : s.params()) {
+            if (p.defaultValue() != null) {
+                defaults.put(p.name(), p.defaultValue());
+            }
+        }
+        try {
+            return switch (s.reversibility(new dev.snapbook.engine.spi.Params(s.name(), defaults))) {
+                case REVERSIBLE -> "can be undone";
+                case NOTHING_TO_UNDO -> "nothing to undo (read-only)";
+                case IRREVERSIBLE -> "IRREVERSIBLE (needs --yes or a typed yes)";
+            };
+        } catch (RuntimeException e) {
+            return "depends on its parameters";
+        }
+    }
+
     @Override
     public Integer call() {
         StepCatalog catalog = StepCatalog.load(getClass().getClassLoader());
@@ -39,6 +65,9 @@ class StepsCommand implements Callable<Integer> {
             String choices = p.choices().isEmpty() ? "" : ", one of " + String.join("|", p.choices());
             System.out.printf("  %-12s %s (%s%s)%n      %s%n", p.name(), p.type().label(), req, choices, p.description());
         }
+        section("preconditions (checked in the plan)", s.preconditions());
+        section("verifies (against libvirt and qemu-img after it ran)", s.verifies());
+        System.out.println("undo: " + reversibility(s) + (s.undoes().isEmpty() ? "" : " — " + s.undoes()));
         return 0;
     }
 }

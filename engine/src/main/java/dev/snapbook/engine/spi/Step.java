@@ -35,6 +35,21 @@ public interface Step {
     /** The parameters the step accepts; validated when a playbook is loaded. */
     List<Param> params();
 
+    /** What the plan checks before the step may run, for {@code snapbook steps NAME}; empty when nothing. */
+    default String preconditions() {
+        return "";
+    }
+
+    /** What {@link #verify} checks against the real system after the step ran, for {@code snapbook steps NAME}. */
+    default String verifies() {
+        return "";
+    }
+
+    /** How {@link #undo} puts things back, or why the step cannot be undone, for {@code snapbook steps NAME}. */
+    default String undoes() {
+        return "";
+    }
+
     /** Whether the step, called with these parameters, can be undone. Read-only steps have nothing to undo. */
     default Reversibility reversibility(Params params) {
         return Reversibility.NOTHING_TO_UNDO;
