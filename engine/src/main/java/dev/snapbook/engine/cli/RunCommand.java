@@ -156,7 +156,7 @@ class RunCommand implements Callable<Integer> {
                 }
                 return plan.feasible() ? 0 : 1;
             }
-            Execution.Result result = execution.run(pb, extraVars, tags, context, Journal.defaultDirectory(),
+            Execution.Result result = execution.run(pb, source, extraVars, tags, context, Journal.defaultDirectory(),
                     this::confirm);
             if (result.run() == null) {
                 if (!json) {

@@ -61,6 +61,12 @@ public final class Journal implements AutoCloseable {
         return new Journal(runId, file, channel);
     }
 
+    /** Opens the journal of an earlier run to append to it (to record that it was recovered). */
+    public static Journal reopen(Path file, String runId) throws IOException {
+        FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+        return new Journal(runId, file, channel);
+    }
+
     public String runId() {
         return runId;
     }

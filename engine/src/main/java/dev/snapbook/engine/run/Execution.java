@@ -52,6 +52,16 @@ public final class Execution {
     /** Plans, confirms, and runs {@code playbook}, journalling under {@code stateDir}. */
     public Result run(Playbook playbook, Map<String, Object> extraVars, Set<String> tags, RunContext context,
                       Path stateDir, Confirmation confirmation) throws IOException {
+        return run(playbook, null, extraVars, tags, context, stateDir, confirmation);
+    }
+
+    /**
+     * Plans, confirms, and runs {@code playbook}, journalling under {@code stateDir}; the journal keeps
+     * {@code source}'s text so that an interrupted run can be resumed ({@code snapbook recover}).
+     */
+    public Result run(Playbook playbook, dev.snapbook.engine.load.PlaybookFiles.Source source,
+                      Map<String, Object> extraVars, Set<String> tags, RunContext context,
+                      Path stateDir, Confirmation confirmation) throws IOException {
         PlanReport plan = plan(playbook, extraVars, tags, context);
         if (!plan.feasible()) {
             return new Result(plan, null, RunStatus.PLAN_FAILED, "nothing was done: " + plan.failure());
@@ -62,7 +72,14 @@ public final class Execution {
                     + " irreversible step(s) were not confirmed; pass --yes, or answer 'yes' at the prompt");
         }
         try (Journal journal = Journal.create(stateDir)) {
-            RunListener.RunFinished run = new Runner(catalog, listener).run(playbook, extraVars, tags, context, journal);
+            Map<String, Object> origin = new java.util.LinkedHashMap<>();
+            if (source != null) {
+                origin.put("playbook_file", source.displayName());
+                origin.put("playbook_groovy", source.groovy());
+                origin.put("playbook_text", source.text());
+            }
+            RunListener.RunFinished run = new Runner(catalog, listener)
+                    .run(playbook, extraVars, tags, context, journal, origin, null);
             return new Result(plan, run, run.status(), run.status().label());
         }
     }

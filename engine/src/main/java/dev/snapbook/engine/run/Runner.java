@@ -63,9 +63,35 @@ public final class Runner {
         }
     }
 
+    /**
+     * Where a resumed run starts: the steps completed before the interruption (undone if a later step
+     * fails), the results they registered, and the first step to run.
+     *
+     * @param resumedFrom the interrupted run's id
+     */
+    public record Resume(String resumedFrom, int nextStep, List<Completed> completed) {
+    }
+
+    /** A step completed by an interrupted run, as its journal recorded it. */
+    public record Completed(int index, Map<String, Object> params, Map<String, Object> captured, boolean changed,
+                            Map<String, Object> data) {
+    }
+
     /** Runs {@code playbook}; the journal must be open and the context's resources fresh. */
     public RunListener.RunFinished run(Playbook playbook, Map<String, Object> extraVars, Set<String> tags,
                                        RunContext context, Journal journal) {
+        return run(playbook, extraVars, tags, context, journal, Map.of(), null);
+    }
+
+    /**
+     * Runs {@code playbook}, or resumes it when {@code resume} is given.
+     *
+     * @param origin more fields for the journal's {@code run_started} entry (the playbook's text, so that
+     *               {@code snapbook recover} can resume it)
+     */
+    public RunListener.RunFinished run(Playbook playbook, Map<String, Object> extraVars, Set<String> tags,
+                                       RunContext context, Journal journal, Map<String, Object> origin,
+                                       Resume resume) {
         Bindings bindings = new Bindings(playbook.vars(), extraVars);
         List<StepReport> reports = new ArrayList<>();
         List<String> problems = new ArrayList<>();
@@ -76,11 +102,28 @@ public final class Runner {
         start.put("extra_vars", extraVars);
         start.put("tags", List.copyOf(tags));
         start.put("connection", context.connectionUri());
+        start.put("pid", ProcessHandle.current().pid());
+        start.putAll(origin);
+        if (resume != null) {
+            start.put("resumed_from", resume.resumedFrom());
+        }
         journal.write("run_started", start);
         listener.onRunStarted(new RunListener.RunStarted(journal.runId(), playbook.name(), journal.file().toString()));
 
-        boolean failed = false;
-        for (int i = 0; i < playbook.steps().size(); i++) {
+        int first = 0;
+        if (resume != null) {
+            first = resume.nextStep();
+            try {
+                for (Done d : restore(playbook, resume, bindings, journal, reports)) {
+                    done.push(d);
+                }
+            } catch (StepFailure e) {
+                problems.add("cannot resume: " + e.getMessage());
+                first = playbook.steps().size();
+            }
+        }
+        boolean failed = !problems.isEmpty();
+        for (int i = first; i < playbook.steps().size(); i++) {
             StepCall call = playbook.steps().get(i);
             if (failed) {
                 reports.add(report("steps", i, call, StepStatus.NOT_RUN, false, false, "an earlier step failed"));
@@ -123,6 +166,66 @@ public final class Runner {
                 journal.file().toString());
         listener.onRunFinished(finished);
         return finished;
+    }
+
+    /**
+     * Undoes, newest first, the steps an interrupted run completed, then runs {@code on_failure}: what
+     * {@code snapbook recover --rollback} does.
+     */
+    public RunListener.RunFinished rollBack(Playbook playbook, Map<String, Object> extraVars, RunContext context,
+                                            Journal journal, Resume resume) {
+        Bindings bindings = new Bindings(playbook.vars(), extraVars);
+        List<StepReport> reports = new ArrayList<>();
+        List<String> problems = new ArrayList<>();
+        Deque<Done> done = new ArrayDeque<>();
+        journal.write("run_started", Map.of("playbook", playbook.name(), "source", String.valueOf(playbook.source()),
+                "connection", context.connectionUri(), "rollback_of", resume.resumedFrom(),
+                "pid", ProcessHandle.current().pid()));
+        listener.onRunStarted(new RunListener.RunStarted(journal.runId(), playbook.name(), journal.file().toString()));
+        boolean incomplete;
+        try {
+            for (Done d : restore(playbook, resume, bindings, journal, reports)) {
+                done.push(d);
+            }
+            incomplete = rollback(done, bindings, context, journal, reports, problems);
+            incomplete |= !runSection("on_failure", playbook.onFailure(), bindings, context, journal, reports, problems);
+        } catch (StepFailure e) {
+            problems.add("cannot roll back: " + e.getMessage());
+            incomplete = true;
+        }
+        RunStatus status = incomplete ? RunStatus.ROLLBACK_INCOMPLETE : RunStatus.ROLLED_BACK;
+        journal.write("run_finished", Map.of("status", status.name().toLowerCase(java.util.Locale.ROOT),
+                "problems", problems));
+        RunListener.RunFinished finished = new RunListener.RunFinished(journal.runId(), status, reports, problems,
+                journal.file().toString());
+        listener.onRunFinished(finished);
+        return finished;
+    }
+
+    /** The completed steps of {@code resume} as undoable entries, their results registered again. */
+    private List<Done> restore(Playbook playbook, Resume resume, Bindings bindings, Journal journal,
+                               List<StepReport> reports) throws StepFailure {
+        List<Done> out = new ArrayList<>();
+        for (Completed c : resume.completed()) {
+            if (c.index() < 0 || c.index() >= playbook.steps().size()) {
+                throw new StepFailure("the journal names step " + (c.index() + 1) + ", which the playbook does not have");
+            }
+            StepCall call = playbook.steps().get(c.index());
+            Step step = catalog.get(call.type());
+            if (step == null) {
+                throw new StepFailure("step type " + call.type() + " is not installed");
+            }
+            Params params = Steps.restore(step, c.params());
+            Outcome outcome = new Outcome(c.changed(), c.data(), "completed by run " + resume.resumedFrom());
+            register(call, bindings, result(outcome));
+            int reportIndex = reports.size();
+            reports.add(report("steps", c.index(), call, c.changed() ? StepStatus.CHANGED : StepStatus.OK, c.changed(),
+                    true, "completed by run " + resume.resumedFrom()));
+            journal.write("step_restored", Map.of("section", "steps", "index", c.index(), "type", call.type(),
+                    "params", c.params(), "captured", c.captured(), "changed", c.changed(), "data", c.data()));
+            out.add(new Done(reportIndex, call, step, params, c.captured(), outcome));
+        }
+        return out;
     }
 
     /**

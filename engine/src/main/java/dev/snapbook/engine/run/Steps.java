@@ -23,4 +23,24 @@ public final class Steps {
     public static Params resolve(Step step, StepCall call, Scope scope) throws StepFailure {
         return ParamResolver.resolve(step, call, scope);
     }
+
+    /**
+     * Parameters read back from a journal (plain JSON values) converted again to the step's declared
+     * types; parameters the step no longer declares are dropped.
+     */
+    public static Params restore(Step step, java.util.Map<String, Object> journalled) throws StepFailure {
+        java.util.Map<String, Object> out = new java.util.LinkedHashMap<>();
+        for (dev.snapbook.engine.spi.Param p : step.params()) {
+            Object v = journalled.get(p.name());
+            if (v == null) {
+                continue;
+            }
+            try {
+                out.put(p.name(), p.type() == dev.snapbook.engine.spi.ParamType.EXPRESSIONS ? v : p.type().coerce(v));
+            } catch (IllegalArgumentException e) {
+                throw new StepFailure("journalled parameter " + p.name() + " of " + step.name() + ": " + e.getMessage());
+            }
+        }
+        return new Params(step.name(), out);
+    }
 }

@@ -1,0 +1,152 @@
+package dev.snapbook.engine.journal;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.snapbook.engine.json.Json;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * A run as its journal tells it: how it started, which main steps were started, applied, verified and
+ * undone, and how it ended — or that it did not end (interrupted, or still running).
+ *
+ * @param status {@code completed}, {@code rolled back}, {@code failed}, {@code rollback incomplete},
+ *               {@code running}, {@code interrupted}, or {@code recovered (...)} for an interrupted run that
+ *               {@code snapbook recover} rolled back or resumed
+ */
+public record RunRecord(String runId, Path file, String started, String playbook, String status, JsonNode start,
+                        List<StepRecord> steps) {
+
+    /**
+     * One main step of the run.
+     *
+     * @param applied  its apply returned (its effect exists)
+     * @param verified true or false once verified, null when the run stopped before verifying it
+     */
+    public record StepRecord(int index, String type, String name, JsonNode params, JsonNode captured,
+                             String reversibility, boolean applied, boolean changed, JsonNode data, Boolean verified,
+                             boolean undone) {
+
+        StepRecord with(boolean applied, boolean changed, JsonNode data, Boolean verified, boolean undone) {
+            return new StepRecord(index, type, name, params, captured, reversibility, applied, changed, data, verified,
+                    undone);
+        }
+    }
+
+    /** Reads one journal; a torn last line (the process died while writing it) is ignored. */
+    public static RunRecord read(Path file) throws IOException {
+        List<JsonNode> events = new ArrayList<>();
+        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+            if (line.isBlank()) {
+                continue;
+            }
+            try {
+                events.add(Json.MAPPER.readTree(line));
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                break;
+            }
+        }
+        if (events.isEmpty() || !events.get(0).path("event").asText().equals("run_started")) {
+            throw new IOException(file + " is not a snapbook journal (no run_started entry)");
+        }
+        JsonNode start = events.get(0);
+        Map<Integer, StepRecord> steps = new LinkedHashMap<>();
+        String status = null;
+        String undoing = null;
+        String recovered = null;
+        for (JsonNode e : events) {
+            String event = e.path("event").asText();
+            boolean main = e.path("section").asText("steps").equals("steps");
+            int index = e.path("index").asInt(-1);
+            switch (event) {
+                case "step_started", "step_restored" -> {
+                    if (main) {
+                        StepRecord r = new StepRecord(index, e.path("type").asText(), e.path("name").asText(),
+                                e.path("params"), e.path("captured"), e.path("reversibility").asText(""), false, false,
+                                null, null, false);
+                        if (event.equals("step_restored")) {
+                            r = r.with(true, e.path("changed").asBoolean(), e.path("data"), true, false);
+                        }
+                        steps.put(index, r);
+                    }
+                }
+                case "step_applied" -> {
+                    if (main && steps.containsKey(index)) {
+                        StepRecord r = steps.get(index);
+                        steps.put(index, r.with(true, e.path("changed").asBoolean(), e.path("data"), null, false));
+                    }
+                }
+                case "step_verified" -> {
+                    if (main && steps.containsKey(index)) {
+                        StepRecord r = steps.get(index);
+                        steps.put(index, r.with(r.applied(), r.changed(), r.data(), e.path("passed").asBoolean(), false));
+                    }
+                }
+                case "undo_started" -> undoing = e.path("type").asText() + "|" + e.path("name").asText();
+                case "undo_finished" -> {
+                    if (e.path("ok").asBoolean() && undoing != null) {
+                        // the newest applied, not yet undone step of that type and name
+                        List<Integer> keys = new ArrayList<>(steps.keySet());
+                        for (int k = keys.size() - 1; k >= 0; k--) {
+                            StepRecord r = steps.get(keys.get(k));
+                            if (r.applied() && !r.undone() && undoing.equals(r.type() + "|" + r.name())) {
+                                steps.put(keys.get(k), r.with(true, r.changed(), r.data(), r.verified(), true));
+                                break;
+                            }
+                        }
+                    }
+                    undoing = null;
+                }
+                case "run_recovered" -> recovered = "recovered (" + e.path("action").asText() + " by run "
+                        + e.path("by").asText() + ": " + e.path("status").asText().replace('_', ' ') + ")";
+                case "run_finished" -> status = switch (e.path("status").asText()) {
+                    case "succeeded" -> "completed";
+                    case "rolled_back" -> "rolled back";
+                    case "rollback_incomplete" -> "rollback incomplete";
+                    default -> "failed";
+                };
+                default -> {
+                }
+            }
+        }
+        if (status == null && recovered != null) {
+            status = recovered;
+        }
+        if (status == null) {
+            long pid = start.path("pid").asLong(-1);
+            boolean alive = pid > 0 && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+            status = alive ? "running" : "interrupted";
+        }
+        String runId = start.path("run").asText();
+        return new RunRecord(runId, file, start.path("ts").asText(), start.path("playbook").asText(), status, start,
+                List.copyOf(steps.values()));
+    }
+
+    /** Every run under {@code directory}, newest first. */
+    public static List<RunRecord> all(Path directory) throws IOException {
+        if (!Files.isDirectory(directory)) {
+            return List.of();
+        }
+        List<Path> files;
+        try (Stream<Path> s = Files.list(directory)) {
+            files = s.filter(p -> p.getFileName().toString().endsWith(".jsonl"))
+                    .sorted(java.util.Comparator.reverseOrder()).toList();
+        }
+        List<RunRecord> out = new ArrayList<>();
+        for (Path f : files) {
+            try {
+                out.add(read(f));
+            } catch (IOException e) {
+                // not a journal: leave it out of the list
+            }
+        }
+        return out;
+    }
+}
