@@ -35,6 +35,18 @@ final class Common {
             description = "A directory of your own recipes (also $SNAPBOOK_RECIPES); yours win over bundled ones.")
     List<Path> recipeDirs = new ArrayList<>();
 
+    @Option(names = "--lock-timeout", paramLabel = "DURATION", defaultValue = "30s",
+            description = "How long to wait for another run on the same domain (default 30s).")
+    String lockTimeout;
+
+    java.time.Duration lockWait() {
+        java.time.Duration d = dev.snapbook.engine.spi.Durations.parse(lockTimeout);
+        if (d == null) {
+            throw new UsageError("--lock-timeout must be a duration like 0s, 30s or 5m, not '" + lockTimeout + "'");
+        }
+        return d;
+    }
+
     @Option(names = "-v", description = "Print each libvirt call and command line (-vv for more).")
     boolean[] verbose = new boolean[0];
 

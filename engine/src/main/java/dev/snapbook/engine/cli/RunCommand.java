@@ -124,7 +124,7 @@ class RunCommand implements Callable<Integer> {
 
         TextReporter text = new TextReporter(json ? nullStream() : stdout, Style.detect(), common.verbose.length);
         RunListener listener = text;
-        Execution execution = new Execution(catalog, facts, listener);
+        Execution execution = new Execution(catalog, facts, listener).lockWait(common.lockWait());
         try (RunContext context = new RunContext(uri, listener)) {
             if (saved != null) {
                 List<WorldDiff.Difference> drift;

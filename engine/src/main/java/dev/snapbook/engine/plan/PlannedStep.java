@@ -10,13 +10,15 @@ import java.util.List;
  * @param changes      whether it would change anything
  * @param irreversible whether it destroys state that cannot be restored (needs confirmation)
  * @param notes        what the plan cannot know yet (unknown conditions and verifications), or why it fails
+ * @param locks        what the step works on ({@link dev.snapbook.engine.spi.Step#locks}), locked during the run
  */
 public record PlannedStep(String section, int index, String name, String type, PlanStatus status,
                           List<String> actions, boolean changes, boolean irreversible, List<String> notes,
-                          String location) {
+                          String location, java.util.Set<String> locks) {
 
     public PlannedStep {
         actions = List.copyOf(actions);
         notes = List.copyOf(notes);
+        locks = locks == null ? java.util.Set.of() : java.util.Set.copyOf(locks);
     }
 }

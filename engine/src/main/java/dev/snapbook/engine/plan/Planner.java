@@ -109,7 +109,7 @@ public final class Planner {
             notes.add("parameters depend on " + origin.origin() + "; the step is checked only when it runs");
             boolean irreversible = step.reversibility(params) == Reversibility.IRREVERSIBLE;
             return new PlannedStep(section, index, call.displayName(), call.type(), PlanStatus.UNPLANNABLE,
-                    List.of(), true, irreversible, notes, call.location().toString());
+                    List.of(), true, irreversible, notes, call.location().toString(), Set.of());
         }
         Planned planned;
         try {
@@ -141,7 +141,7 @@ public final class Planner {
         }
         boolean irreversible = planned.changes() && step.reversibility(params) == Reversibility.IRREVERSIBLE;
         return new PlannedStep(section, index, call.displayName(), call.type(), status, planned.actions(),
-                planned.changes(), irreversible, notes, call.location().toString());
+                planned.changes(), irreversible, notes, call.location().toString(), step.locks(params));
     }
 
     private static void register(StepCall call, Bindings bindings, Object value) {
@@ -175,11 +175,11 @@ public final class Planner {
 
     private static PlannedStep failed(String section, int index, StepCall call, String why) {
         return new PlannedStep(section, index, call.displayName(), call.type(), PlanStatus.WILL_FAIL, List.of(),
-                false, false, List.of(why), call.location().toString());
+                false, false, List.of(why), call.location().toString(), Set.of());
     }
 
     private static PlannedStep simple(String section, int index, StepCall call, PlanStatus status, List<String> notes) {
         return new PlannedStep(section, index, call.displayName(), call.type(), status, List.of(), false, false,
-                notes, call.location().toString());
+                notes, call.location().toString(), Set.of());
     }
 }

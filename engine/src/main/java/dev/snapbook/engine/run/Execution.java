@@ -37,6 +37,13 @@ public final class Execution {
     private final StepCatalog catalog;
     private final FactSources facts;
     private final RunListener listener;
+    private java.time.Duration lockWait = java.time.Duration.ofSeconds(30);
+
+    /** How long a run waits for another run on the same domain to finish (default 30s). */
+    public Execution lockWait(java.time.Duration wait) {
+        this.lockWait = wait;
+        return this;
+    }
 
     public Execution(StepCatalog catalog, FactSources facts, RunListener listener) {
         this.catalog = catalog;
@@ -71,7 +78,16 @@ public final class Execution {
             return new Result(plan, null, RunStatus.REFUSED, "nothing was done: " + irreversible.size()
                     + " irreversible step(s) were not confirmed; pass --yes, or answer 'yes' at the prompt");
         }
-        try (Journal journal = Journal.create(stateDir)) {
+        java.util.Set<String> lockNames = new java.util.TreeSet<>();
+        plan.steps().forEach(s -> lockNames.addAll(s.locks()));
+        Locks locks;
+        try {
+            locks = Locks.acquire(stateDir, context.connectionUri(), lockNames, "pid " + ProcessHandle.current().pid()
+                    + ", playbook '" + playbook.name() + "', since " + java.time.Instant.now(), lockWait);
+        } catch (Locks.Busy e) {
+            return new Result(plan, null, RunStatus.REFUSED, "nothing was done: " + e.getMessage());
+        }
+        try (locks; Journal journal = Journal.create(stateDir)) {
             Map<String, Object> origin = new java.util.LinkedHashMap<>();
             if (source != null) {
                 origin.put("playbook_file", source.displayName());

@@ -50,6 +50,16 @@ public interface Step {
         return "";
     }
 
+    /**
+     * The names of what the step works on, locked for the whole run so that two runs never interleave on
+     * them. By convention a step with a {@code domain} parameter works on that domain
+     * ({@code domain:NAME}); override to lock more or less.
+     */
+    default java.util.Set<String> locks(Params params) {
+        return params.get("domain") instanceof String domain ? java.util.Set.of("domain:" + domain)
+                : java.util.Set.of();
+    }
+
     /** Whether the step, called with these parameters, can be undone. Read-only steps have nothing to undo. */
     default Reversibility reversibility(Params params) {
         return Reversibility.NOTHING_TO_UNDO;

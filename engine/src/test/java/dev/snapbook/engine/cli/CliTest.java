@@ -170,4 +170,33 @@ class CliTest {
         assertEquals(0, Main.execute("run", "-e", "c=z", p.toString()));
         assertEquals(Map.of("z", 1L), Ledger.SHARED.counters);
     }
+
+    @Test
+    void aSecondRunOnTheSameDomainWaitsThenRefusesNamingTheHolder() throws Exception {
+        Path p = write("pb.yml", "name: x\nsteps:\n  - test.set: { counter: a, value: 1, domain: web01 }\n");
+        Path state = dir.resolve("state");
+        try (var held = dev.snapbook.engine.run.Locks.acquire(state, "qemu:///system", List.of("domain:web01"),
+                "run 20260101T000000-abcdef (pid 1)", java.time.Duration.ZERO)) {
+            assertEquals(2, Main.execute("run", "--lock-timeout", "1s", p.toString()));
+            assertTrue(stderr().contains("domain:web01") && stderr().contains("run 20260101T000000-abcdef"), stderr());
+            assertEquals(List.of(), Ledger.SHARED.log);
+        }
+        assertEquals(0, Main.execute("run", p.toString()), "free again once the holder is gone");
+    }
+
+    @Test
+    void aLockFileLeftByADeadProcessIsTakenOver() throws Exception {
+        Path p = write("pb.yml", "name: x\nsteps:\n  - test.set: { counter: a, value: 1, domain: web01 }\n");
+        Path locks = dir.resolve("state").resolve("locks");
+        Files.createDirectories(locks);
+        // what a process killed while holding the lock leaves: the file, but no OS lock
+        try (var held = dev.snapbook.engine.run.Locks.acquire(dir.resolve("state"), "qemu:///system",
+                List.of("domain:web01"), "pid 999999 (dead)", java.time.Duration.ZERO)) {
+            // released below without deleting the file
+        }
+        try (var files = Files.list(locks)) {
+            assertEquals(1, files.count());
+        }
+        assertEquals(0, Main.execute("run", "--lock-timeout", "0s", p.toString()));
+    }
 }

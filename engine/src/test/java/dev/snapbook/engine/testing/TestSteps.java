@@ -76,7 +76,8 @@ public final class TestSteps {
 
         public List<Param> params() {
             return List.of(Param.required("counter", ParamType.STRING, "the counter"),
-                    Param.required("value", ParamType.INTEGER, "its new value"));
+                    Param.required("value", ParamType.INTEGER, "its new value"),
+                    Param.optional("domain", ParamType.STRING, null, "a domain name, only to exercise locks"));
         }
 
         @Override

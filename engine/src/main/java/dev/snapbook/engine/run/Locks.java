@@ -1,0 +1,139 @@
+package dev.snapbook.engine.run;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.TreeSet;
+
+/**
+ * One run per domain: an exclusive lock per name (e.g. {@code domain:web01}) and connection, held for
+ * the whole run. Locks are operating-system file locks under {@code STATE/locks}, so the lock of a process
+ * that died is released by the kernel: a stale lock file is simply taken over. The file holds who has the
+ * lock, for the message of whoever waits for it.
+ */
+public final class Locks implements AutoCloseable {
+
+    /** The lock is held by another run and did not come free within the wait. */
+    public static final class Busy extends Exception {
+        public Busy(String message) {
+            super(message);
+        }
+    }
+
+    private final List<FileChannel> channels = new ArrayList<>();
+    private final List<FileLock> held = new ArrayList<>();
+
+    private Locks() {
+    }
+
+    /**
+     * Takes every lock of {@code names} on {@code connection}, in sorted order (so two runs never deadlock),
+     * waiting up to {@code wait} for each.
+     *
+     * @param holder who takes them, written into each lock file (run id, pid, playbook)
+     */
+    public static Locks acquire(Path stateDir, String connection, Iterable<String> names, String holder, Duration wait)
+            throws IOException, Busy {
+        Path dir = stateDir.resolve("locks");
+        Files.createDirectories(dir);
+        Locks locks = new Locks();
+        try {
+            for (String name : new TreeSet<String>(toList(names))) {
+                locks.take(dir.resolve(fileName(connection, name)), connection, name, holder, wait);
+            }
+            return locks;
+        } catch (IOException | Busy | RuntimeException e) {
+            locks.close();
+            throw e;
+        }
+    }
+
+    private void take(Path file, String connection, String name, String holder, Duration wait)
+            throws IOException, Busy {
+        FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                StandardOpenOption.WRITE);
+        Instant deadline = Instant.now().plus(wait);
+        while (true) {
+            FileLock lock;
+            try {
+                lock = channel.tryLock();
+            } catch (OverlappingFileLockException e) {
+                lock = null; // held by another run in this same process
+            }
+            if (lock != null) {
+                channel.truncate(0);
+                channel.write(ByteBuffer.wrap((holder + "\n").getBytes(StandardCharsets.UTF_8)), 0);
+                channel.force(false);
+                channels.add(channel);
+                held.add(lock);
+                return;
+            }
+            if (!Instant.now().isBefore(deadline)) {
+                String owner = Files.readString(file, StandardCharsets.UTF_8).strip();
+                channel.close();
+                throw new Busy(name + " on " + connection + " is in use by another snapbook run ("
+                        + (owner.isEmpty() ? "unknown" : owner) + "); waited " + wait.toSeconds()
+                        + "s; wait for it to finish, or raise --lock-timeout");
+            }
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                channel.close();
+                throw new Busy("interrupted while waiting for " + name);
+            }
+        }
+    }
+
+    /** Releases every lock. */
+    @Override
+    public void close() throws IOException {
+        IOException first = null;
+        for (int i = held.size() - 1; i >= 0; i--) {
+            try {
+                held.get(i).release();
+                channels.get(i).close();
+            } catch (IOException e) {
+                if (first == null) {
+                    first = e;
+                }
+            }
+        }
+        held.clear();
+        channels.clear();
+        if (first != null) {
+            throw first;
+        }
+    }
+
+    private static String fileName(String connection, String name) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256")
+                    .digest((connection + "|" + name).getBytes(StandardCharsets.UTF_8));
+            String readable = name.replaceAll("[^A-Za-z0-9._-]", "_");
+            return (readable.length() > 40 ? readable.substring(0, 40) : readable) + "-"
+                    + HexFormat.of().formatHex(digest, 0, 8) + ".lock";
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static List<String> toList(Iterable<String> names) {
+        List<String> out = new ArrayList<>();
+        names.forEach(out::add);
+        return out;
+    }
+}
