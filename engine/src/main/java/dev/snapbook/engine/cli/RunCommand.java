@@ -156,8 +156,13 @@ class RunCommand implements Callable<Integer> {
                 }
                 return plan.feasible() ? 0 : 1;
             }
-            Execution.Result result = execution.run(pb, source, extraVars, tags, context, Journal.defaultDirectory(),
-                    this::confirm);
+            Interrupts interrupts = Interrupts.install(context, stderr);
+            Execution.Result result;
+            try {
+                result = execution.run(pb, source, extraVars, tags, context, Journal.defaultDirectory(), this::confirm);
+            } finally {
+                interrupts.uninstall();
+            }
             if (result.run() == null) {
                 if (!json) {
                     text.printPlan(result.plan(), uri);

@@ -20,6 +20,7 @@ public final class RunContext implements StepContext, AutoCloseable {
     private final Map<Class<?>, AutoCloseable> resources = new LinkedHashMap<>();
     private final Deque<AutoCloseable> closeOrder = new ArrayDeque<>();
     private volatile Instant deadline;
+    private final java.util.concurrent.atomic.AtomicBoolean cancelled = new java.util.concurrent.atomic.AtomicBoolean();
 
     public RunContext(String connectionUri, RunListener listener) {
         this.connectionUri = connectionUri;
@@ -49,6 +50,16 @@ public final class RunContext implements StepContext, AutoCloseable {
 
     void deadline(Instant newDeadline) {
         this.deadline = newDeadline;
+    }
+
+    @Override
+    public boolean cancelled() {
+        return cancelled.get();
+    }
+
+    /** Asks the run to stop: the current step finishes or stops cleanly, then completed steps are undone. */
+    public void cancel() {
+        cancelled.set(true);
     }
 
     @Override

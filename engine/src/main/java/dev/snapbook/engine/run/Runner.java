@@ -133,6 +133,13 @@ public final class Runner {
                 reports.add(report("steps", i, call, StepStatus.SKIPPED, false, false, "not selected by --tags"));
                 continue;
             }
+            if (context.cancelled()) {
+                failed = true;
+                problems.add("stopped by the user before step " + (i + 1) + " (" + call.displayName() + ")");
+                journal.write("run_cancelled", Map.of("before_index", i));
+                reports.add(report("steps", i, call, StepStatus.NOT_RUN, false, false, "stopped by the user"));
+                continue;
+            }
             try {
                 Done d = runStep("steps", i, call, bindings, context, journal, reports);
                 if (d != null) {

@@ -26,4 +26,12 @@ public interface StepContext {
 
     /** Prints a detail line at {@code -v}: each libvirt call and command line. */
     void trace(String line);
+
+    /**
+     * Whether the user asked the run to stop (Ctrl-C, SIGTERM). Long waits check it and stop cleanly (a
+     * block job is cancelled, not left behind) by failing; the run then rolls back what was done.
+     */
+    default boolean cancelled() {
+        return false;
+    }
 }

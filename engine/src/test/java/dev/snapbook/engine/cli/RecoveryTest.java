@@ -118,4 +118,29 @@ class RecoveryTest {
         assertEquals(2, Main.execute("recover", run.runId(), "--resume", "--yes"));
         assertEquals(0, Main.execute("runs"));
     }
+
+    @Test
+    void sigtermStopsAfterTheCurrentStepAndRollsBack() throws Exception {
+        Path p = dir.resolve("slow.yml");
+        Files.writeString(p, "name: slow\nsteps:\n"
+                + "  - test.touch: { path: \"" + dir.resolve("a") + "\", content: one }\n"
+                + "  - test.sleep: { started: \"" + dir.resolve("sleeping") + "\" }\n"
+                + "  - test.touch: { path: \"" + dir.resolve("b") + "\", content: two }\n");
+        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dsnapbook.state=" + state, "-cp", System.getProperty("java.class.path"),
+                "dev.snapbook.engine.cli.Main", "run", p.toString());
+        Process child = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(dir.resolve("child.log").toFile()).start();
+        for (int i = 0; i < 200 && !Files.exists(dir.resolve("sleeping")); i++) {
+            Thread.sleep(50);
+        }
+        assertTrue(Files.exists(dir.resolve("a")), "the first step ran");
+        child.destroy(); // SIGTERM
+
+        assertEquals(1, child.waitFor(), Files.readString(dir.resolve("child.log")));
+        assertFalse(Files.exists(dir.resolve("a")), "rolled back");
+        assertFalse(Files.exists(dir.resolve("b")), "never run");
+        assertTrue(Files.readString(dir.resolve("child.log")).contains("stopping after the current step"));
+        assertEquals("rolled back", onlyRun().status());
+    }
 }

@@ -135,4 +135,43 @@ public final class FileSteps {
             return Verification.ok();
         }
     }
+
+    /** {@code test.sleep}: creates {@code started}, then waits up to {@code millis}, stopping early when cancelled. */
+    public static final class Sleep implements Step {
+        public String name() {
+            return "test.sleep";
+        }
+
+        public String summary() {
+            return "Wait (tests only).";
+        }
+
+        public List<Param> params() {
+            return List.of(Param.required("started", ParamType.STRING, "a file created when the wait begins"),
+                    Param.optional("millis", ParamType.INTEGER, 20000L, "how long"));
+        }
+
+        public Planned plan(Params p, World world) {
+            return Planned.readOnly("wait", Map.of());
+        }
+
+        public Outcome apply(Params p, Map<String, Object> captured, StepContext c) {
+            try {
+                Files.writeString(Path.of(p.string("started")), "");
+                long end = System.currentTimeMillis() + p.integer("millis");
+                while (System.currentTimeMillis() < end && !c.cancelled()) {
+                    Thread.sleep(50);
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return Outcome.unchanged(c.cancelled() ? "stopped early" : "waited", Map.of());
+        }
+
+        public Verification verify(Params p, Outcome o, StepContext c) {
+            return Verification.ok();
+        }
+    }
 }

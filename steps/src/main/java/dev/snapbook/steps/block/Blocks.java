@@ -181,6 +181,10 @@ final class Blocks {
                 return null;
             }
             context.progress(what, job.percent());
+            if (context.cancelled()) {
+                throw new StepFailure("stopped by the user while the " + what + " job on " + name + "/" + disk
+                        + " was at " + Math.round(job.percent()) + "%", "the job is cancelled; the disk keeps its image");
+            }
             if (untilReady && job.ready()) {
                 return job;
             }
