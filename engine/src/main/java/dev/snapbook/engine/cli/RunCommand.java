@@ -154,7 +154,7 @@ class RunCommand implements Callable<Integer> {
                         stdout.println("plan saved to " + out + "; apply it with: snapbook run " + out);
                     }
                 }
-                return plan.feasible() ? 0 : 1;
+                return plan.exitCode();
             }
             Interrupts interrupts = Interrupts.install(context, stderr);
             Execution.Result result;

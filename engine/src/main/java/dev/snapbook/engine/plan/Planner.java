@@ -30,6 +30,9 @@ import java.util.Set;
  */
 public final class Planner {
 
+    /** How the notes of a step with an invalid parameter start. */
+    static final String INVALID = "invalid parameter: ";
+
     private final StepCatalog catalog;
 
     public Planner(StepCatalog catalog) {
@@ -48,6 +51,7 @@ public final class Planner {
         Bindings bindings = new Bindings(playbook.vars(), extraVars);
         List<PlannedStep> out = new ArrayList<>();
         String failure = null;
+        boolean invalid = false;
         List<StepCall> steps = playbook.steps();
         for (int i = 0; i < steps.size(); i++) {
             StepCall call = steps.get(i);
@@ -63,6 +67,7 @@ public final class Planner {
             out.add(p);
             if (p.status() == PlanStatus.WILL_FAIL) {
                 failure = "step " + (i + 1) + " (" + call.displayName() + ") will fail: " + String.join("; ", p.notes());
+                invalid = p.notes().stream().anyMatch(n -> n.startsWith(INVALID));
             }
         }
         for (int i = 0; i < playbook.onFailure().size(); i++) {
@@ -74,7 +79,7 @@ public final class Planner {
                     ? planOne("always", i, call, bindings, predicted)
                     : simple("always", i, call, PlanStatus.WILL_RUN, List.of("planned only when the steps succeed")));
         }
-        return new PlanReport(playbook.name(), out, failure, predicted);
+        return new PlanReport(playbook.name(), out, failure, invalid, predicted);
     }
 
     private PlannedStep planOne(String section, int index, StepCall call, Bindings bindings, World world) {
@@ -86,7 +91,7 @@ public final class Planner {
             try {
                 cond = Expression.parse(call.when()).evaluate(bindings);
             } catch (ExpressionError e) {
-                return failed(section, index, call, "when: " + e.getMessage());
+                return failed(section, index, call, INVALID + "when: " + e.getMessage());
             }
             if (cond instanceof Unknown u) {
                 status = PlanStatus.CONDITION_UNKNOWN;
@@ -101,7 +106,8 @@ public final class Planner {
         try {
             params = Steps.resolve(step, call, bindings);
         } catch (StepFailure e) {
-            return failed(section, index, call, e.getMessage());
+            return failed(section, index, call, (e instanceof dev.snapbook.engine.run.InvalidParameter ? INVALID : "")
+                    + e.getMessage());
         }
         Unknown origin = firstUnknown(params.asMap());
         if (origin != null) {

@@ -58,7 +58,7 @@ public final class JsonReport {
         Map<String, Object> doc = new LinkedHashMap<>();
         doc.put("format_version", FORMAT_VERSION);
         doc.put("status", plan.feasible() ? "feasible" : "infeasible");
-        doc.put("exit_code", plan.feasible() ? 0 : 1);
+        doc.put("exit_code", plan.exitCode());
         doc.put("failure", plan.failure());
         doc.put("plan", planSteps(plan));
         return doc;

@@ -71,7 +71,8 @@ public final class Execution {
                       Path stateDir, Confirmation confirmation) throws IOException {
         PlanReport plan = plan(playbook, extraVars, tags, context);
         if (!plan.feasible()) {
-            return new Result(plan, null, RunStatus.PLAN_FAILED, "nothing was done: " + plan.failure());
+            return new Result(plan, null, plan.invalidInput() ? RunStatus.REFUSED : RunStatus.PLAN_FAILED,
+                    "nothing was done: " + plan.failure());
         }
         List<PlannedStep> irreversible = plan.irreversibleSteps();
         if (!irreversible.isEmpty() && !confirmation.confirm(irreversible)) {

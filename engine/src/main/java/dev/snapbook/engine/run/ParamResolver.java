@@ -38,14 +38,14 @@ final class ParamResolver {
                         ? evaluateConditions(written, scope)
                         : Templates.render(written, scope);
             } catch (ExpressionError e) {
-                throw new StepFailure(call.location() + ": " + call.type() + "." + param.name() + ": " + e.getMessage());
+                throw new InvalidParameter(call.location() + ": " + call.type() + "." + param.name() + ": " + e.getMessage());
             }
             if (value == null) {
                 value = param.defaultValue();
             }
             if (value == null) {
                 if (param.required()) {
-                    throw new StepFailure(call.location() + ": " + call.type() + "." + param.name()
+                    throw new InvalidParameter(call.location() + ": " + call.type() + "." + param.name()
                             + ": required parameter evaluated to null");
                 }
                 continue;
@@ -58,7 +58,7 @@ final class ParamResolver {
                                 + ", got " + ParamType.describe(value));
                     }
                 } catch (IllegalArgumentException e) {
-                    throw new StepFailure(call.location() + ": " + call.type() + "." + param.name() + ": "
+                    throw new InvalidParameter(call.location() + ": " + call.type() + "." + param.name() + ": "
                             + e.getMessage());
                 }
             }

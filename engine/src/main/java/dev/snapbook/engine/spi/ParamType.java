@@ -10,7 +10,16 @@ import java.util.Map;
  * integer, {@code "60s"} to a duration.
  */
 public enum ParamType {
+    /** Any text without control characters other than tab and newline. */
     STRING("string"),
+    /**
+     * The name of a domain, snapshot or disk: one line of at most 200 characters, no control characters,
+     * no {@code /}. Shell or XML special characters are kept as data (no shell is ever used, XML is built
+     * with a DOM).
+     */
+    NAME("name"),
+    /** An absolute file path without {@code .} or {@code ..} segments, without control characters. */
+    PATH("absolute path"),
     INTEGER("integer"),
     BOOLEAN("boolean"),
     /** A duration: an integer number of seconds, or a string like {@code 500ms}, {@code 60s}, {@code 5m}, {@code 1h}. */
@@ -43,7 +52,47 @@ public enum ParamType {
         switch (this) {
             case STRING -> {
                 if (value instanceof String || value instanceof Number || value instanceof Boolean) {
-                    return String.valueOf(value);
+                    String text = String.valueOf(value);
+                    if (text.chars().anyMatch(c -> c < 0x20 && c != '\t' && c != '\n' || c == 0x7f)) {
+                        throw new IllegalArgumentException("control characters are not allowed in "
+                                + describe(value));
+                    }
+                    return text;
+                }
+            }
+            case NAME -> {
+                if (value instanceof String || value instanceof Number) {
+                    String text = String.valueOf(value);
+                    if (text.isEmpty() || text.length() > 200) {
+                        throw new IllegalArgumentException("a name is 1 to 200 characters, got " + describe(value));
+                    }
+                    if (text.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+                        throw new IllegalArgumentException("a name is one line without control characters, got "
+                                + describe(value));
+                    }
+                    if (text.contains("/")) {
+                        throw new IllegalArgumentException("a name cannot contain '/', got " + describe(value));
+                    }
+                    return text;
+                }
+            }
+            case PATH -> {
+                if (value instanceof String text) {
+                    if (text.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+                        throw new IllegalArgumentException("a path cannot contain control characters or newlines, got "
+                                + describe(value));
+                    }
+                    if (!text.startsWith("/")) {
+                        throw new IllegalArgumentException("expected an absolute path (starting with /), got "
+                                + describe(value));
+                    }
+                    for (String segment : text.split("/")) {
+                        if (segment.equals("..") || segment.equals(".")) {
+                            throw new IllegalArgumentException("a path cannot contain '" + segment
+                                    + "' segments, got " + describe(value));
+                        }
+                    }
+                    return text;
                 }
             }
             case INTEGER -> {
