@@ -68,6 +68,27 @@ public final class BlockCommit implements Step {
     }
 
     @Override
+    public String preconditions() {
+        return "The domain must be running or paused at this point of the plan, and the disk a file disk with a"
+                + " backing file; top and base must be in its chain, base below top (default: the deepest image)."
+                + " Without active, top is required and must not be the active image; active: true commits the active"
+                + " image, and pivot needs it. A disk that already has a block job is refused just before the commit"
+                + " starts.";
+    }
+
+    @Override
+    public String verifies() {
+        return "libvirt must report no block job left on the disk, and the disk's active image (from libvirt) and its"
+                + " backing chain (from qemu-img info -U) must be the ones the commit intended.";
+    }
+
+    @Override
+    public String undoes() {
+        return "The states held by the merged layers are gone once merged into base. The chain before the commit is"
+                + " recorded in the journal, but snapbook cannot rebuild it.";
+    }
+
+    @Override
     public Reversibility reversibility(Params params) {
         return Reversibility.IRREVERSIBLE;
     }

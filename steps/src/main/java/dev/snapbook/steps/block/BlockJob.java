@@ -47,6 +47,24 @@ public final class BlockJob implements Step {
     }
 
     @Override
+    public String preconditions() {
+        return "The domain must be running or paused at this point of the plan, and the disk a file disk whose active"
+                + " image exists. Whether a job runs is only known at run time; an abort with no job does nothing.";
+    }
+
+    @Override
+    public String verifies() {
+        return "With action: abort, libvirt must report no block job left on the disk. For a status, a job reported"
+                + " and still there must be of the same type; a job that started or ended since is accepted.";
+    }
+
+    @Override
+    public String undoes() {
+        return "A status only reads. An aborted job cannot be resumed, but aborting changes no data the guest sees:"
+                + " what a commit already copied into its base stays there.";
+    }
+
+    @Override
     public Planned plan(Params params, World world) throws StepFailure {
         String name = params.string("domain");
         String disk = params.string("disk");

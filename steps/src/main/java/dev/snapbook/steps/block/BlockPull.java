@@ -50,6 +50,25 @@ public final class BlockPull implements Step {
     }
 
     @Override
+    public String preconditions() {
+        return "The domain must be running or paused at this point of the plan, and the disk a file disk with a"
+                + " backing file. base, when given, must be in its chain below the active image's direct backing file."
+                + " A disk that already has a block job is refused just before the pull starts.";
+    }
+
+    @Override
+    public String verifies() {
+        return "libvirt must report no block job left on the disk, and the disk's active image (from libvirt) and its"
+                + " backing chain (from qemu-img info -U) must be the ones the pull intended.";
+    }
+
+    @Override
+    public String undoes() {
+        return "The active image takes in the data of the pulled layers and no longer depends on them. The chain"
+                + " before the pull is recorded in the journal, but snapbook cannot restore it.";
+    }
+
+    @Override
     public Reversibility reversibility(Params params) {
         return Reversibility.IRREVERSIBLE;
     }

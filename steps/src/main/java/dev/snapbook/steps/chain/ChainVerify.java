@@ -63,6 +63,25 @@ public final class ChainVerify implements Step {
                         "how many images the chain must have, the top included"));
     }
 
+    @Override
+    public String preconditions() {
+        return "Exactly one of domain (with disk) and image must be given; a domain's disk must exist and be a file"
+                + " disk. From the plan's facts the chain must be readable, the disk's declared format must match its"
+                + " top image, and expect_base and expect_depth must hold; the full check (each link, formats, loops,"
+                + " qemu-img check -U of qcow2 layers) runs when the step runs.";
+    }
+
+    @Override
+    public String verifies() {
+        return "Walks the chain again link by link with qemu-img info -U: it must still be sound, with the same files"
+                + " and formats. qemu-img check is not run again.";
+    }
+
+    @Override
+    public String undoes() {
+        return "It only reads the chain and checks its layers with -U.";
+    }
+
     /** Where the chain starts: its top file and the format declared for it (null when none is). */
     private record Top(String file, String declaredFormat, String what) {
     }

@@ -73,6 +73,26 @@ public final class DiskSwap implements Step {
     }
 
     @Override
+    public String preconditions() {
+        return "The domain must exist at this point of the plan, be persistent and shut off, and have the disk as a"
+                + " file disk. The file must be an absolute path to an image that exists at this point of the plan, in"
+                + " the given format, and that no domain uses as a disk or in a backing chain; a disk already on that"
+                + " file and format is left as it is. State, format (from the file's header) and use (a full scan,"
+                + " snapshots included) are checked again just before redefining.";
+    }
+
+    @Override
+    public String verifies() {
+        return "Re-reads the persistent (inactive) XML from libvirt: the disk must use the file, with the format asked"
+                + " for.";
+    }
+
+    @Override
+    public String undoes() {
+        return "Redefines the domain with the persistent XML captured before the swap, secrets included.";
+    }
+
+    @Override
     public Reversibility reversibility(Params params) {
         return Reversibility.REVERSIBLE;
     }

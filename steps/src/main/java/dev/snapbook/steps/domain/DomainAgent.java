@@ -52,6 +52,23 @@ public final class DomainAgent implements Step {
     }
 
     @Override
+    public String preconditions() {
+        return "The domain must exist at this point of the plan; whether the agent is configured and answers is only"
+                + " known at run time.";
+    }
+
+    @Override
+    public String verifies() {
+        return "Re-reads the live XML: the guest agent channel must still be present, or absent, as reported. The"
+                + " guest-ping is not sent again.";
+    }
+
+    @Override
+    public String undoes() {
+        return "It only reads the domain's XML and pings the guest agent.";
+    }
+
+    @Override
     public Planned plan(Params params, World world) throws StepFailure {
         String name = params.string("domain");
         Domains.require(world, name);

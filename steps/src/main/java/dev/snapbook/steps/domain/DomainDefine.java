@@ -54,6 +54,25 @@ public final class DomainDefine implements Step {
     }
 
     @Override
+    public String preconditions() {
+        return "The xml_file must be readable and parse safely (no doctype) as a <domain> with a non-empty <name>,"
+                + " whose disks each have a unique target and a disk type snapbook knows. A domain of that name is"
+                + " redefined, else a new one is defined.";
+    }
+
+    @Override
+    public String verifies() {
+        return "Re-reads the persistent (inactive) definition from libvirt: the domain must be defined persistently,"
+                + " and its disks' targets and sources must be the file's, in the same order.";
+    }
+
+    @Override
+    public String undoes() {
+        return "Redefines the domain from the persistent XML captured before the step, or undefines it when it had no"
+                + " persistent definition before (a running transient domain then becomes transient again).";
+    }
+
+    @Override
     public Reversibility reversibility(Params params) {
         return Reversibility.REVERSIBLE;
     }

@@ -40,6 +40,22 @@ public final class DomainDisks implements Step {
     }
 
     @Override
+    public String preconditions() {
+        return "The domain must exist at this point of the plan. The plan predicts the disks from the world, so they"
+                + " include the changes of earlier steps (a disk swap, a pivot).";
+    }
+
+    @Override
+    public String verifies() {
+        return "Reads the domain's disks from libvirt again: they must be exactly the ones reported.";
+    }
+
+    @Override
+    public String undoes() {
+        return "It only reads the domain's XML.";
+    }
+
+    @Override
     public Planned plan(Params params, World world) throws StepFailure {
         String name = params.string("domain");
         DomainFacts facts = Domains.require(world, name);

@@ -44,6 +44,23 @@ public final class DomainDumpXml implements Step {
     }
 
     @Override
+    public String preconditions() {
+        return "The domain must exist at this point of the plan; with inactive: true it must also be persistent, since"
+                + " a transient domain has no inactive definition.";
+    }
+
+    @Override
+    public String verifies() {
+        return "Parses the XML returned, safely: it must be a <domain> whose <name> is the domain asked for. libvirt"
+                + " is not asked again.";
+    }
+
+    @Override
+    public String undoes() {
+        return "It only reads the domain's XML.";
+    }
+
+    @Override
     public Planned plan(Params params, World world) throws StepFailure {
         String name = params.string("domain");
         DomainFacts facts = Domains.require(world, name);

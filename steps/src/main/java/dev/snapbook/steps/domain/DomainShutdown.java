@@ -55,6 +55,23 @@ public final class DomainShutdown implements Step {
     }
 
     @Override
+    public String preconditions() {
+        return "The domain must exist at this point of the plan; a domain that is already shut off is left as it is.";
+    }
+
+    @Override
+    public String verifies() {
+        return "Re-reads the domain's state from libvirt: it must be shut off, or gone if it was transient.";
+    }
+
+    @Override
+    public String undoes() {
+        return "Starts the domain again (virDomainCreate) if it was active before and this step stopped it; a domain"
+                + " that was paused comes back running. A transient domain no longer exists once stopped, so its undo"
+                + " fails.";
+    }
+
+    @Override
     public Reversibility reversibility(Params params) {
         return Reversibility.REVERSIBLE;
     }

@@ -41,6 +41,23 @@ public final class DomainStart implements Step {
     }
 
     @Override
+    public String preconditions() {
+        return "The domain must exist at this point of the plan. A running domain is left as it is; any state other"
+                + " than shut off, such as paused or suspended, is refused, since starting is not resuming.";
+    }
+
+    @Override
+    public String verifies() {
+        return "Re-reads the domain's state from libvirt: it must exist and be running.";
+    }
+
+    @Override
+    public String undoes() {
+        return "Powers the domain off (virDomainDestroy), but only if this step started it from shut off and it is"
+                + " still active; a domain that was already running is left running.";
+    }
+
+    @Override
     public Reversibility reversibility(Params params) {
         return Reversibility.REVERSIBLE;
     }

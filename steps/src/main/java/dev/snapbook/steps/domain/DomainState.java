@@ -37,6 +37,21 @@ public final class DomainState implements Step {
     }
 
     @Override
+    public String preconditions() {
+        return "The domain must exist at this point of the plan.";
+    }
+
+    @Override
+    public String verifies() {
+        return "Re-reads the domain from libvirt: it must still exist and be in the state the step reported.";
+    }
+
+    @Override
+    public String undoes() {
+        return "It only reads the domain's state and whether it is persistent.";
+    }
+
+    @Override
     public Planned plan(Params params, World world) throws StepFailure {
         String name = params.string("domain");
         DomainFacts facts = Domains.require(world, name);

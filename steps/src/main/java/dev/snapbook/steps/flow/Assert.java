@@ -39,6 +39,23 @@ public final class Assert implements Step {
     }
 
     @Override
+    public String preconditions() {
+        return "Every expression in that must be true with the values the plan predicts; one that depends on a value"
+                + " only known at run time fails the plan instead of being taken as true.";
+    }
+
+    @Override
+    public String verifies() {
+        return "Nothing more: the expressions are evaluated again when the step runs, and the step fails if one is"
+                + " false.";
+    }
+
+    @Override
+    public String undoes() {
+        return "It only evaluates expressions.";
+    }
+
+    @Override
     public Planned plan(Params params, World world) throws StepFailure {
         List<String> failing = failing(params);
         if (!failing.isEmpty()) {

@@ -50,6 +50,24 @@ public final class Exec implements Step {
                 Param.optional("expect_exit", ParamType.INTEGER, 0L, "the exit code that means success"));
     }
 
+    @Override
+    public String preconditions() {
+        return "argv must be a non-empty list of single values (strings, numbers or booleans) whose first item, the"
+                + " program, is not blank. Nothing about the program or what it does is checked.";
+    }
+
+    @Override
+    public String verifies() {
+        return "Nothing: what a program did is its own business. The step itself fails when the exit code is not"
+                + " expect_exit or the timeout passes.";
+    }
+
+    @Override
+    public String undoes() {
+        return "Snapbook cannot know what the program changed, so it undoes nothing; give the step rollback: steps for"
+                + " compensation, which the engine runs.";
+    }
+
     /** The argument vector, checked: a non-empty list of strings (numbers and booleans are written out). */
     static List<String> argv(Params params) throws StepFailure {
         List<Object> given = params.list("argv");

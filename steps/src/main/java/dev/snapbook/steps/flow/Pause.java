@@ -82,6 +82,22 @@ public final class Pause implements Step {
                         "with prompt: the answer when there is no terminal (true goes on, false fails)"));
     }
 
+    @Override
+    public String preconditions() {
+        return "Exactly one of seconds and prompt must be given, and default only with prompt. A prompt needs a"
+                + " terminal to answer it, or default for unattended runs.";
+    }
+
+    @Override
+    public String verifies() {
+        return "Nothing: the wait or the operator's answer is the whole step.";
+    }
+
+    @Override
+    public String undoes() {
+        return "It only waits or asks; a prompt that is not confirmed fails the step, so the run rolls back.";
+    }
+
     private static void check(Params params) throws StepFailure {
         boolean seconds = params.has("seconds");
         boolean prompt = params.has("prompt");

@@ -61,6 +61,25 @@ public final class ImageCheck implements Step {
     }
 
     @Override
+    public String preconditions() {
+        return "The image must exist at this point of the plan, in a format qemu-img can check (qcow2, qed, vdi, vhdx,"
+                + " parallels). A repair is refused while a running domain has the image open as a disk or in a disk's"
+                + " backing chain, and that is checked again with a full scan just before the repair.";
+    }
+
+    @Override
+    public String verifies() {
+        return "Runs qemu-img check -U again: the image must show no corruption and no check error. Leaks waste space"
+                + " but lose no data, so they do not fail it.";
+    }
+
+    @Override
+    public String undoes() {
+        return "A plain check only reads. A repair (leaks or all) rewrites the image's metadata in place and keeps no"
+                + " copy, so it cannot be undone.";
+    }
+
+    @Override
     public Reversibility reversibility(Params params) {
         return repair(params) == QemuImg.Repair.NONE ? Reversibility.NOTHING_TO_UNDO : Reversibility.IRREVERSIBLE;
     }

@@ -45,6 +45,21 @@ public final class ImageCompare implements Step {
     }
 
     @Override
+    public String preconditions() {
+        return "Both images must exist at this point of the plan.";
+    }
+
+    @Override
+    public String verifies() {
+        return "Runs qemu-img compare -U again and expects the same answer.";
+    }
+
+    @Override
+    public String undoes() {
+        return "It only reads both images with qemu-img compare -U.";
+    }
+
+    @Override
     public Planned plan(Params params, World world) throws StepFailure {
         String a = params.string("a");
         String b = params.string("b");

@@ -61,6 +61,26 @@ public final class ImageConvert implements Step {
     }
 
     @Override
+    public String preconditions() {
+        return "The source must exist at this point of the plan and, when source_format is given, be in that format."
+                + " The target must be another file that does not exist yet, in an existing directory. A source that a"
+                + " running domain writes (a disk's active image) is refused; existence, format and use are checked"
+                + " again just before the copy.";
+    }
+
+    @Override
+    public String verifies() {
+        return "The target must exist, its header and qemu-img info must both show the requested format, and qemu-img"
+                + " compare -U must find source and target identical.";
+    }
+
+    @Override
+    public String undoes() {
+        return "Deletes the target file this step created, unless a domain, a backing chain or a snapshot uses it by"
+                + " then; then the undo fails and the file stays.";
+    }
+
+    @Override
     public Reversibility reversibility(Params params) {
         return Reversibility.REVERSIBLE;
     }

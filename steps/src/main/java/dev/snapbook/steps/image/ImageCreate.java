@@ -55,6 +55,26 @@ public final class ImageCreate implements Step {
     }
 
     @Override
+    public String preconditions() {
+        return "The file must not exist yet and its directory must. It needs a size (1G, 512M, bytes) or a backing"
+                + " file; with a backing file the new image must be qcow2 and backing_format is required, and the"
+                + " backing file must be an absolute path to an image that exists at this point of the plan, in that"
+                + " format.";
+    }
+
+    @Override
+    public String verifies() {
+        return "Reads the new image with qemu-img info -U: it must exist in the requested format, with the virtual"
+                + " size and backing chain the step reported.";
+    }
+
+    @Override
+    public String undoes() {
+        return "Deletes the image this step created, unless a domain, a backing chain or a snapshot uses it by then;"
+                + " then the undo fails and the file stays.";
+    }
+
+    @Override
     public Reversibility reversibility(Params params) {
         return Reversibility.REVERSIBLE;
     }

@@ -45,6 +45,23 @@ public final class ImageDelete implements Step {
     }
 
     @Override
+    public String preconditions() {
+        return "The image must exist at this point of the plan, and no domain may use it as a disk or in a disk's"
+                + " backing chain, as the plan predicts them. Just before deleting, a full scan of the real system"
+                + " (live and persistent disks with their chains, and every snapshot's files) checks again.";
+    }
+
+    @Override
+    public String verifies() {
+        return "Checks that nothing is left at the path, not even a symbolic link.";
+    }
+
+    @Override
+    public String undoes() {
+        return "The file is deleted outright and no copy is kept.";
+    }
+
+    @Override
     public Reversibility reversibility(Params params) {
         return Reversibility.IRREVERSIBLE;
     }

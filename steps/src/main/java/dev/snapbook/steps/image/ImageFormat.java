@@ -42,6 +42,21 @@ public final class ImageFormat implements Step {
     }
 
     @Override
+    public String preconditions() {
+        return "The image must exist at this point of the plan.";
+    }
+
+    @Override
+    public String verifies() {
+        return "Reads the file's header and qemu-img info -U again: both must still show the format reported.";
+    }
+
+    @Override
+    public String undoes() {
+        return "It only reads the file's header and runs qemu-img info -U.";
+    }
+
+    @Override
     public Planned plan(Params params, World world) throws StepFailure {
         String path = params.string("path");
         ImageFacts facts = Images.require(world, path, "image");

@@ -47,6 +47,21 @@ public final class ImageInfo implements Step {
     }
 
     @Override
+    public String preconditions() {
+        return "The image must exist at this point of the plan (now, or created by an earlier step).";
+    }
+
+    @Override
+    public String verifies() {
+        return "Runs qemu-img info -U again: the format, virtual size and backing chain must be those reported.";
+    }
+
+    @Override
+    public String undoes() {
+        return "It only reads the image with qemu-img info -U.";
+    }
+
+    @Override
     public Planned plan(Params params, World world) throws StepFailure {
         String path = params.string("path");
         ImageFacts facts = world.get(ImageFacts.key(path));

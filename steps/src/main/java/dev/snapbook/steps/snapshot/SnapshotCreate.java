@@ -63,6 +63,26 @@ public final class SnapshotCreate implements Step {
     }
 
     @Override
+    public String preconditions() {
+        return "The domain must exist at this point of the plan without a snapshot of that name, which must not"
+                + " contain '/' or start with '.'; each diskspec entry must name one of its disks once. An internal"
+                + " snapshot needs qcow2 images; with disk_only each snapshotted disk must be a file disk whose image"
+                + " exists and whose overlay file does not, and quiesce needs disk_only, a running domain and a guest"
+                + " agent channel. At least one disk must be included; all this is checked again against libvirt just"
+                + " before the snapshot is taken.";
+    }
+
+    @Override
+    public String verifies() {
+        return SnapshotCreation.VERIFIES;
+    }
+
+    @Override
+    public String undoes() {
+        return SnapshotCreation.UNDOES;
+    }
+
+    @Override
     public Reversibility reversibility(Params params) {
         return Reversibility.REVERSIBLE;
     }

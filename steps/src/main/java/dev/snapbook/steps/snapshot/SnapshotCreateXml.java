@@ -54,6 +54,25 @@ public final class SnapshotCreateXml implements Step {
     }
 
     @Override
+    public String preconditions() {
+        return "The file must parse safely as a named <domainsnapshot> that is not a redefinition (no <domain>,"
+                + " <parent>, <state>, ...), asks for no external memory and has no disk with snapshot='manual'. Then"
+                + " the checks of snapshot.create apply: the domain exists without a snapshot of that name, internal"
+                + " snapshots need qcow2 images, external overlay files must not exist, and quiesce needs disk_only"
+                + " and a running domain with a guest agent channel.";
+    }
+
+    @Override
+    public String verifies() {
+        return SnapshotCreation.VERIFIES;
+    }
+
+    @Override
+    public String undoes() {
+        return SnapshotCreation.UNDOES;
+    }
+
+    @Override
     public Reversibility reversibility(Params params) {
         return Reversibility.REVERSIBLE;
     }

@@ -62,6 +62,18 @@ final class SnapshotCreation {
         ImageFacts image(String path) throws StepFailure;
     }
 
+    /** What {@link #verify} checks, for {@code snapbook steps snapshot.create} and {@code snapshot.create_xml}. */
+    static final String VERIFIES = "Re-reads the snapshots from libvirt: the new snapshot must exist and be current,"
+            + " and a disk-only snapshot must have no internal disk. For each external overlay, the snapshot must"
+            + " record it, the domain's disk must now use it, and qemu-img info -U must show it backed by the disk's"
+            + " previous file.";
+
+    /** How {@link #undo} puts things back, for {@code snapbook steps snapshot.create} and {@code create_xml}. */
+    static final String UNDOES = "An internal snapshot is deleted (virDomainSnapshotDelete). An external one only"
+            + " while the domain is shut off: the persistent XML points the disks back at their previous files, the"
+            + " snapshot's metadata is deleted, the previously current snapshot is made current again, and the"
+            + " overlays are deleted unless a domain uses them, losing what was written to them since.";
+
     private SnapshotCreation() {
     }
 

@@ -46,6 +46,24 @@ public final class SnapshotCurrent implements Step {
     }
 
     @Override
+    public String preconditions() {
+        return "The domain must exist at this point of the plan; with set, so must the named snapshot. A snapshot that"
+                + " is already current is left as it is.";
+    }
+
+    @Override
+    public String verifies() {
+        return "Asks libvirt for the current snapshot again: it must be the one reported.";
+    }
+
+    @Override
+    public String undoes() {
+        return "Without set it only reads. With set, makes the previously current snapshot current again (redefined"
+                + " from its own XML with REDEFINE|CURRENT); if there was none, libvirt cannot unset it, so the new"
+                + " one stays current and the trace says so.";
+    }
+
+    @Override
     public Reversibility reversibility(Params params) {
         return params.has("set") ? Reversibility.REVERSIBLE : Reversibility.NOTHING_TO_UNDO;
     }

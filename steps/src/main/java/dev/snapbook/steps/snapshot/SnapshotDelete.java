@@ -57,6 +57,29 @@ public final class SnapshotDelete implements Step {
     }
 
     @Override
+    public String preconditions() {
+        return "The domain and the snapshot must exist at this point of the plan, and children and children_only"
+                + " cannot both be true. Without metadata_only every snapshot to delete must be internal (or hold no"
+                + " data at all): external and mixed ones are refused, since deleting their data means merging layers"
+                + " with block.commit or block.pull. With metadata_only the plan does not check that such a merge"
+                + " happened.";
+    }
+
+    @Override
+    public String verifies() {
+        return "Re-reads the snapshots from libvirt: none of the deleted ones may remain, and with children_only the"
+                + " snapshot itself must still exist. With metadata_only, every overlay and state file of the deleted"
+                + " snapshots must still exist.";
+    }
+
+    @Override
+    public String undoes() {
+        return "Without metadata_only the snapshots' data is removed from the qcow2 images and cannot be brought back."
+                + " With metadata_only, undo redefines the captured XML of the deleted snapshots and of their direct"
+                + " children, parents first, and makes the previously current snapshot current again.";
+    }
+
+    @Override
     public Reversibility reversibility(Params params) {
         return params.bool("metadata_only") ? Reversibility.REVERSIBLE : Reversibility.IRREVERSIBLE;
     }

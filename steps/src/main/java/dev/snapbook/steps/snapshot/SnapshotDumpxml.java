@@ -39,6 +39,21 @@ public final class SnapshotDumpxml implements Step {
     }
 
     @Override
+    public String preconditions() {
+        return "The domain must exist and have the snapshot at this point of the plan.";
+    }
+
+    @Override
+    public String verifies() {
+        return "Asks libvirt for the snapshot's XML again: it must be the same text.";
+    }
+
+    @Override
+    public String undoes() {
+        return "It only reads the snapshot's XML.";
+    }
+
+    @Override
     public Planned plan(Params params, World world) throws StepFailure {
         String domain = params.string("domain");
         SnapshotFacts s = Snapshots.snapshot(Snapshots.tree(world, domain), params.string("snapshot"));

@@ -40,6 +40,23 @@ public final class SnapshotList implements Step {
     }
 
     @Override
+    public String preconditions() {
+        return "The domain must exist at this point of the plan. The plan predicts the list from the world, so it"
+                + " includes snapshots created or deleted by earlier steps.";
+    }
+
+    @Override
+    public String verifies() {
+        return "Re-reads the domain's snapshots from libvirt: the names, the current snapshot and the tree must be"
+                + " unchanged.";
+    }
+
+    @Override
+    public String undoes() {
+        return "It only reads the snapshots' metadata.";
+    }
+
+    @Override
     public Planned plan(Params params, World world) throws StepFailure {
         String domain = params.string("domain");
         return Planned.readOnly("virDomainSnapshotListNames(" + domain + "); virDomainSnapshotGetXMLDesc of each",

@@ -80,6 +80,30 @@ public final class SnapshotRevert implements Step {
     }
 
     @Override
+    public String preconditions() {
+        return "The domain and the snapshot must exist at this point of the plan, and the snapshot must be wholly"
+                + " internal or wholly external. An external revert needs the domain shut off and running not true,"
+                + " and for each external disk the file that held its state at the snapshot must exist and the disk"
+                + " must still be a file disk of the domain. An internal revert with safety_snapshot also needs what"
+                + " an internal snapshot.create needs (qcow2 images).";
+    }
+
+    @Override
+    public String verifies() {
+        return "libvirt must report the snapshot as current and the domain in the state the step reported. For an"
+                + " external revert, each disk must use its new overlay, and qemu-img info must show the overlay"
+                + " backed by the snapshot's state file.";
+    }
+
+    @Override
+    public String undoes() {
+        return "External (only while the domain is shut off): restores the captured persistent XML and deletes the new"
+                + " overlays unless a domain uses them. Internal: reverts to the safety snapshot and deletes it; with"
+                + " safety_snapshot: false there is none and the revert is irreversible. Then the previously current"
+                + " snapshot is made current again.";
+    }
+
+    @Override
     public Reversibility reversibility(Params params) {
         // External reverts are always reversible; an internal one only with the safety snapshot. Which one the
         // snapshot is only the world knows, so without the safety snapshot the answer is the cautious one.

@@ -34,6 +34,21 @@ public final class SnapshotSource implements Step {
     }
 
     @Override
+    public String preconditions() {
+        return "The domain must exist and have the snapshot at this point of the plan.";
+    }
+
+    @Override
+    public String verifies() {
+        return "Re-reads the snapshot from libvirt: it must still exist with the same overlays and state files.";
+    }
+
+    @Override
+    public String undoes() {
+        return "It only reads the snapshot's XML.";
+    }
+
+    @Override
     public Planned plan(Params params, World world) throws StepFailure {
         String domain = params.string("domain");
         SnapshotFacts s = Snapshots.snapshot(Snapshots.tree(world, domain), params.string("snapshot"));
