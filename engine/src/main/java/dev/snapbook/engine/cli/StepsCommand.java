@@ -19,8 +19,25 @@ class StepsCommand implements Callable<Integer> {
     private static void section(String title, String text) {
         if (!text.isEmpty()) {
             System.out.println(title + ":");
-            System.out.println("      " + text);
+            System.out.println(wrap(text, "      ", 100));
         }
+    }
+
+    /** {@code text} wrapped at word boundaries to {@code width} columns, each line indented. */
+    static String wrap(String text, String indent, int width) {
+        StringBuilder out = new StringBuilder();
+        StringBuilder line = new StringBuilder(indent);
+        for (String word : text.split(" ")) {
+            if (line.length() > indent.length() && line.length() + 1 + word.length() > width) {
+                out.append(line).append('\n');
+                line = new StringBuilder(indent);
+            }
+            if (line.length() > indent.length()) {
+                line.append(' ');
+            }
+            line.append(word);
+        }
+        return out.append(line).toString();
     }
 
     /** The step's reversibility with its default parameters; some steps decide from their parameters. */
@@ -67,7 +84,10 @@ class StepsCommand implements Callable<Integer> {
         }
         section("preconditions (checked in the plan)", s.preconditions());
         section("verifies (against libvirt and qemu-img after it ran)", s.verifies());
-        System.out.println("undo: " + reversibility(s) + (s.undoes().isEmpty() ? "" : " — " + s.undoes()));
+        System.out.println("undo: " + reversibility(s));
+        if (!s.undoes().isEmpty()) {
+            System.out.println(wrap(s.undoes(), "      ", 100));
+        }
         return 0;
     }
 }
