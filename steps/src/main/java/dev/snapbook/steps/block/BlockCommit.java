@@ -55,9 +55,9 @@ public final class BlockCommit implements Step {
     @Override
     public List<Param> params() {
         return List.of(Blocks.DOMAIN, Blocks.DISK,
-                Param.optional("top", ParamType.STRING, null,
+                Param.optional("top", ParamType.PATH, null,
                         "the highest image to merge (default with active: the disk's active image)"),
-                Param.optional("base", ParamType.STRING, null,
+                Param.optional("base", ParamType.PATH, null,
                         "the image to merge into (default: the deepest image of the chain)"),
                 Param.optional("active", ParamType.BOOLEAN, false,
                         "top is the active image: commit it and (with pivot) switch the disk to base"),

@@ -44,7 +44,7 @@ public final class BlockPull implements Step {
     @Override
     public List<Param> params() {
         return List.of(Blocks.DOMAIN, Blocks.DISK,
-                Param.optional("base", ParamType.STRING, null,
+                Param.optional("base", ParamType.PATH, null,
                         "keep this image (and those below) as backing; default: pull everything"),
                 Blocks.BANDWIDTH, Blocks.TIMEOUT);
     }

@@ -26,8 +26,8 @@ import java.util.List;
  */
 final class Blocks {
 
-    static final Param DOMAIN = Param.required("domain", ParamType.STRING, "the libvirt domain's name");
-    static final Param DISK = Param.optional("disk", ParamType.STRING, "vda", "the disk's target device");
+    static final Param DOMAIN = Param.required("domain", ParamType.NAME, "the libvirt domain's name");
+    static final Param DISK = Param.optional("disk", ParamType.NAME, "vda", "the disk's target device");
     static final Param BANDWIDTH = Param.optional("bandwidth", ParamType.INTEGER, null,
             "rate limit of the job in MiB/s (default: unlimited)");
     static final Param TIMEOUT = Param.optional("timeout", ParamType.DURATION, Duration.ofMinutes(10),

@@ -55,10 +55,10 @@ public final class ChainVerify implements Step {
 
     @Override
     public List<Param> params() {
-        return List.of(Param.optional("domain", ParamType.STRING, null, "the domain whose disk to check"),
-                Param.optional("disk", ParamType.STRING, "vda", "the disk's target device (with domain)"),
-                Param.optional("image", ParamType.STRING, null, "an image to check instead of a domain's disk"),
-                Param.optional("expect_base", ParamType.STRING, null, "the file the chain must end at"),
+        return List.of(Param.optional("domain", ParamType.NAME, null, "the domain whose disk to check"),
+                Param.optional("disk", ParamType.NAME, "vda", "the disk's target device (with domain)"),
+                Param.optional("image", ParamType.PATH, null, "an image to check instead of a domain's disk"),
+                Param.optional("expect_base", ParamType.PATH, null, "the file the chain must end at"),
                 Param.optional("expect_depth", ParamType.INTEGER, null,
                         "how many images the chain must have, the top included"));
     }

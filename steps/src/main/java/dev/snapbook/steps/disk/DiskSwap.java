@@ -65,9 +65,9 @@ public final class DiskSwap implements Step {
 
     @Override
     public List<Param> params() {
-        return List.of(Param.required("domain", ParamType.STRING, "the libvirt domain's name"),
-                Param.optional("disk", ParamType.STRING, "vda", "the disk's target device"),
-                Param.required("file", ParamType.STRING, "the image file the disk should use"),
+        return List.of(Param.required("domain", ParamType.NAME, "the libvirt domain's name"),
+                Param.optional("disk", ParamType.NAME, "vda", "the disk's target device"),
+                Param.required("file", ParamType.PATH, "the image file the disk should use"),
                 Param.required("format", ParamType.STRING, "the file's format, checked against its contents")
                         .oneOf("qcow2", "raw"));
     }

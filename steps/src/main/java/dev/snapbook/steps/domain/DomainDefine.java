@@ -50,7 +50,7 @@ public final class DomainDefine implements Step {
 
     @Override
     public List<Param> params() {
-        return List.of(Param.required("xml_file", ParamType.STRING, "the file holding the <domain> XML"));
+        return List.of(Param.required("xml_file", ParamType.PATH, "the file holding the <domain> XML"));
     }
 
     @Override

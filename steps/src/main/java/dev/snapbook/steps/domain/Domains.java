@@ -12,7 +12,7 @@ import java.time.Instant;
 /** What the {@code domain.*} steps share: the {@code domain} parameter and the checks on it. */
 final class Domains {
 
-    static final Param DOMAIN = Param.required("domain", ParamType.STRING, "the libvirt domain's name");
+    static final Param DOMAIN = Param.required("domain", ParamType.NAME, "the libvirt domain's name");
 
     private Domains() {
     }

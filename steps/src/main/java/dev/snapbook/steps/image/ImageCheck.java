@@ -54,7 +54,7 @@ public final class ImageCheck implements Step {
 
     @Override
     public List<Param> params() {
-        return List.of(Param.required("path", ParamType.STRING, "the image file"),
+        return List.of(Param.required("path", ParamType.PATH, "the image file"),
                 Param.optional("repair", ParamType.STRING, "none",
                         "none: only check (-U); leaks: repair leaked clusters; all: repair every error (-r all)")
                         .oneOf("none", "leaks", "all"));

@@ -40,8 +40,8 @@ public final class ImageCompare implements Step {
 
     @Override
     public List<Param> params() {
-        return List.of(Param.required("a", ParamType.STRING, "the first image"),
-                Param.required("b", ParamType.STRING, "the second image"));
+        return List.of(Param.required("a", ParamType.PATH, "the first image"),
+                Param.required("b", ParamType.PATH, "the second image"));
     }
 
     @Override

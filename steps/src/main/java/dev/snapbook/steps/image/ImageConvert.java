@@ -52,8 +52,8 @@ public final class ImageConvert implements Step {
 
     @Override
     public List<Param> params() {
-        return List.of(Param.required("source", ParamType.STRING, "the image to copy"),
-                Param.required("target", ParamType.STRING, "the new file; must not exist"),
+        return List.of(Param.required("source", ParamType.PATH, "the image to copy"),
+                Param.required("target", ParamType.PATH, "the new file; must not exist"),
                 Param.required("format", ParamType.STRING, "the target's format").oneOf("raw", "qcow2"),
                 Param.optional("source_format", ParamType.STRING, null,
                         "the source's format, checked against what its contents show (default: detected)")

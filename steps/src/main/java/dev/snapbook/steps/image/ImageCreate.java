@@ -45,11 +45,11 @@ public final class ImageCreate implements Step {
 
     @Override
     public List<Param> params() {
-        return List.of(Param.required("path", ParamType.STRING, "the new image file; must not exist"),
+        return List.of(Param.required("path", ParamType.PATH, "the new image file; must not exist"),
                 Param.optional("format", ParamType.STRING, "qcow2", "the image's format").oneOf("qcow2", "raw"),
                 Param.optional("size", ParamType.STRING, null,
                         "the virtual size, e.g. 1G, 512M or bytes; optional with a backing file (default: its size)"),
-                Param.optional("backing", ParamType.STRING, null, "an existing image to put the new qcow2 overlay on"),
+                Param.optional("backing", ParamType.PATH, null, "an existing image to put the new qcow2 overlay on"),
                 Param.optional("backing_format", ParamType.STRING, null, "the backing file's format (required"
                         + " with backing)").oneOf("qcow2", "raw"));
     }

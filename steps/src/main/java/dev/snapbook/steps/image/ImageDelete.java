@@ -41,7 +41,7 @@ public final class ImageDelete implements Step {
 
     @Override
     public List<Param> params() {
-        return List.of(Param.required("path", ParamType.STRING, "the image file to delete"));
+        return List.of(Param.required("path", ParamType.PATH, "the image file to delete"));
     }
 
     @Override

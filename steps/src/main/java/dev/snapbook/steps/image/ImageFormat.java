@@ -38,7 +38,7 @@ public final class ImageFormat implements Step {
 
     @Override
     public List<Param> params() {
-        return List.of(Param.required("path", ParamType.STRING, "the file"));
+        return List.of(Param.required("path", ParamType.PATH, "the file"));
     }
 
     @Override

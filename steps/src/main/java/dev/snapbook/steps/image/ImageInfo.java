@@ -41,7 +41,7 @@ public final class ImageInfo implements Step {
 
     @Override
     public List<Param> params() {
-        return List.of(Param.required("path", ParamType.STRING, "the image file"),
+        return List.of(Param.required("path", ParamType.PATH, "the image file"),
                 Param.optional("chain", ParamType.BOOLEAN, true,
                         "follow the whole backing chain (false: only the direct backing file)"));
     }

@@ -48,7 +48,7 @@ public final class SnapshotCreate implements Step {
     @Override
     public List<Param> params() {
         return List.of(Snapshots.DOMAIN,
-                Param.required("name", ParamType.STRING, "the new snapshot's name"),
+                Param.required("name", ParamType.NAME, "the new snapshot's name"),
                 Param.optional("description", ParamType.STRING, null, "the snapshot's description"),
                 Param.optional("disk_only", ParamType.BOOLEAN, false,
                         "take an external disk-only snapshot (new qcow2 overlays, no memory); false: internal"),

@@ -45,7 +45,7 @@ public final class SnapshotCreateXml implements Step {
     @Override
     public List<Param> params() {
         return List.of(Snapshots.DOMAIN,
-                Param.required("file", ParamType.STRING, "the <domainsnapshot> XML file"),
+                Param.required("file", ParamType.PATH, "the <domainsnapshot> XML file"),
                 Param.optional("disk_only", ParamType.BOOLEAN, false,
                         "an external disk-only snapshot; also implied by <memory snapshot='no'/> in the file"),
                 Param.optional("atomic", ParamType.BOOLEAN, true, "all disks or none"),

@@ -41,7 +41,7 @@ public final class SnapshotCurrent implements Step {
 
     @Override
     public List<Param> params() {
-        return List.of(Snapshots.DOMAIN, Param.optional("set", ParamType.STRING, null,
+        return List.of(Snapshots.DOMAIN, Param.optional("set", ParamType.NAME, null,
                 "the snapshot to make current; omit to only read the current one"));
     }
 

@@ -23,8 +23,8 @@ import java.util.function.Consumer;
 /** What the {@code snapshot.*} steps share: parameters, lookups in the world, result maps, file-usage checks. */
 final class Snapshots {
 
-    static final Param DOMAIN = Param.required("domain", ParamType.STRING, "the libvirt domain's name");
-    static final Param SNAPSHOT = Param.required("snapshot", ParamType.STRING, "the snapshot's name");
+    static final Param DOMAIN = Param.required("domain", ParamType.NAME, "the libvirt domain's name");
+    static final Param SNAPSHOT = Param.required("snapshot", ParamType.NAME, "the snapshot's name");
 
     private Snapshots() {
     }
