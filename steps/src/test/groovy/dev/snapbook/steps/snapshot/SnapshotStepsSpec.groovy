@@ -293,7 +293,6 @@ class SnapshotStepsSpec extends Specification {
         'quiesce without a guest agent'  | true    | [name: 'q', disk_only: true, quiesce: true]                  || 'no guest agent channel configured'
         'an unknown disk'                | false   | [name: 'x', diskspec: [[disk: 'vdz']]]                       || "has no disk 'vdz'"
         'external without disk_only'     | false   | [name: 'x', diskspec: [[disk: 'vda', snapshot: 'external']]] || 'need disk_only: true'
-        'a name with a slash'            | false   | [name: 'a/b']                                                || 'not usable'
         'a relative overlay path'        | false   | [name: 'x', disk_only: true, diskspec: [[disk: 'vda', file: 'rel.qcow2']]] || 'not an absolute path'
     }
 
