@@ -14,7 +14,8 @@ import java.util.Properties;
 @Command(name = "snapbook", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Runs playbooks of snapshot operations on libvirt/QEMU VMs: planned, verified, rolled back.",
         subcommands = {RunCommand.class, PlanCommand.class, ValidateCommand.class, StepsCommand.class,
-                RecipesCommand.class, RunsCommand.class, RecoverCommand.class, CommandLine.HelpCommand.class},
+                RecipesCommand.class, RunsCommand.class, RecoverCommand.class, SchemaCommand.class, CompletionCommand.class,
+                CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             "0:success",
