@@ -34,6 +34,8 @@ import java.util.Map;
  * ask for block jobs, so such a race is not refused up front but caught by the verification, which compares
  * source and target after the copy and fails (and the run then deletes the target).
  *
+ * With {@code refuse_open: true} any image a running domain has open is refused, backing layers included.
+ *
  * <p>Result: {@code {target, format, virtual_size}}. Verification: the target's header shows {@code format},
  * qemu-img reads it as {@code format}, and {@code qemu-img compare -U} finds source and target identical.
  * Undo deletes the target (unless something uses it by then).
@@ -57,7 +59,10 @@ public final class ImageConvert implements Step {
                 Param.required("format", ParamType.STRING, "the target's format").oneOf("raw", "qcow2"),
                 Param.optional("source_format", ParamType.STRING, null,
                         "the source's format, checked against what its contents show (default: detected)")
-                        .oneOf("raw", "qcow2"));
+                        .oneOf("raw", "qcow2"),
+                Param.optional("refuse_open", ParamType.BOOLEAN, false,
+                        "true: refuse any image a running domain has open, its backing layers too (false: only the"
+                                + " active image it writes)"));
     }
 
     @Override
@@ -97,7 +102,7 @@ public final class ImageConvert implements Step {
                     "choose a new target file");
         }
         Images.requireAbsent(world, target, "target");
-        refuseWritten(FileUsage.planned(world, source), source);
+        refuseWritten(FileUsage.planned(world, source), source, params.bool("refuse_open"));
         world.put(ImageFacts.key(target), new ImageFacts(target, format, facts.virtualSize(), List.of()));
         List<String> actions = new ArrayList<>();
         actions.add(Command.of(new QemuImg(l -> { }).convertArgv(Path.of(source), sourceFormat, Path.of(target),
@@ -123,7 +128,7 @@ public final class ImageConvert implements Step {
             throw new StepFailure("target " + target + " already exists; snapbook never converts onto an existing"
                     + " file", "choose a new file name");
         }
-        refuseWritten(FileUsage.now(Libvirt.session(context), qemuImg, source), source);
+        refuseWritten(FileUsage.now(Libvirt.session(context), qemuImg, source), source, params.bool("refuse_open"));
         try {
             qemuImg.convert(Path.of(source), sourceFormat, Path.of(target), format);
         } catch (StepFailure e) {
@@ -176,8 +181,22 @@ public final class ImageConvert implements Step {
         return detected;
     }
 
-    /** Refuses a source that a running domain writes: the active image of one of its disks. */
-    private static void refuseWritten(List<FileUsage.Use> uses, String source) throws StepFailure {
+    /**
+     * Refuses a source that a running domain writes: the active image of one of its disks; with
+     * {@code refuseOpen}, any image a running domain has open (a backing layer can still change under a
+     * block commit, which libvirt-java 0.5.2 cannot ask about).
+     */
+    private static void refuseWritten(List<FileUsage.Use> uses, String source, boolean refuseOpen)
+            throws StepFailure {
+        if (refuseOpen) {
+            List<FileUsage.Use> open = FileUsage.openByRunning(uses);
+            if (!open.isEmpty()) {
+                FileUsage.Use first = open.get(0);
+                throw new StepFailure("refusing to convert " + source + ": running domain " + first.domain()
+                        + " has it open (" + FileUsage.describe(open) + ")",
+                        "shut " + first.domain() + " down first (domain.shutdown), then convert");
+            }
+        }
         for (FileUsage.Use use : uses) {
             if (use.openByRunningDomain() && use.role() == FileUsage.Role.DISK) {
                 throw new StepFailure("refusing to convert " + source + ": running domain " + use.domain()

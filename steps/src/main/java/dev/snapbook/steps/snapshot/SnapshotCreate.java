@@ -25,7 +25,9 @@ import java.util.Set;
  * With {@code disk_only: true} every disk gets an external qcow2 overlay, by default next to its image
  * ({@code /images/vda.qcow2} → {@code /images/vda.NAME}, as libvirt names it) or at the diskspec's
  * {@code file}; the plan fails if an overlay file already exists. Disks other than {@code device='disk'}
- * (cdroms) are left out.
+ * (cdroms) are left out. A diskspec entry {@code disk: all} applies to every disk no other entry names;
+ * {@code only_listed: true} leaves the disks the diskspec does not name out; an empty {@code description}
+ * or diskspec {@code file} counts as not given.
  *
  * <p>Result: {@code {name, overlays: {disk: overlay}, backing: {disk: previous file}}}. Undo deletes an
  * internal snapshot; for an external one (domain shut off) it points the disks back at the previous files,
@@ -59,7 +61,10 @@ public final class SnapshotCreate implements Step {
                                 + " guest agent channel)"),
                 Param.optional("diskspec", ParamType.LIST, List.of(),
                         "per disk: [{disk: vda, snapshot: external|internal|no, driver: qcow2,"
-                                + " file: /path/overlay}]; disks not listed get the default"));
+                                + " file: /path/overlay}]; disks not listed get the default; disk: all stands for"
+                                + " every disk not listed; file: \"\" means the default overlay path"),
+                Param.optional("only_listed", ParamType.BOOLEAN, false,
+                        "true: disks the diskspec does not name get no snapshot (snapshot: no)"));
     }
 
     @Override
@@ -130,11 +135,20 @@ public final class SnapshotCreate implements Step {
                 }
             }
             specs.add(new SnapshotCreation.DiskSpec(str(m.get("disk")), str(m.get("snapshot")),
-                    str(m.get("driver")), str(m.get("file"))));
+                    str(m.get("driver")), blankToNull(str(m.get("file")))));
         }
         return new SnapshotCreation.Request(params.string("domain"), params.string("name"),
-                params.optString("description"), params.bool("disk_only"), params.bool("atomic"),
-                params.bool("quiesce"), specs);
+                blankToNull(params.optString("description")), params.bool("disk_only"), params.bool("atomic"),
+                params.bool("quiesce"), specs, params.bool("only_listed"));
+    }
+
+    /**
+     * An empty description or overlay file means "none given": recipes pass their optional parameters
+     * through as {@code ""} (a playbook cannot leave a parameter out conditionally), and libvirt would
+     * otherwise record an empty description.
+     */
+    private static String blankToNull(String s) {
+        return s == null || s.isEmpty() ? null : s;
     }
 
     private static String str(Object o) {

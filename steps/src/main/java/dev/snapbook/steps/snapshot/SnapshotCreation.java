@@ -42,10 +42,22 @@ final class SnapshotCreation {
     record DiskSpec(String disk, String snapshot, String driver, String file) {
     }
 
-    /** A snapshot to create, as asked. */
+    /**
+     * A snapshot to create, as asked. {@code onlyListed}: disks the diskspec does not name get no snapshot
+     * (otherwise they get the default). A diskspec entry with {@code disk: all} applies to every disk of
+     * device 'disk' that no other entry names.
+     */
     record Request(String domain, String name, String description, boolean diskOnly, boolean atomic,
-                   boolean quiesce, List<DiskSpec> disks) {
+                   boolean quiesce, List<DiskSpec> disks, boolean onlyListed) {
+
+        Request(String domain, String name, String description, boolean diskOnly, boolean atomic,
+                boolean quiesce, List<DiskSpec> disks) {
+            this(domain, name, description, diskOnly, atomic, quiesce, disks, false);
+        }
     }
+
+    /** The diskspec {@code disk} value that stands for every disk (device 'disk'). */
+    static final String ALL_DISKS = "all";
 
     /** What one disk will get, resolved against the domain. */
     record Resolved(String disk, String snapshot, String overlay, String previous, String previousFormat) {
@@ -156,15 +168,21 @@ final class SnapshotCreation {
             }
         }
         Map<String, DiskSpec> specs = new LinkedHashMap<>();
+        DiskSpec everyDisk = null;
         for (DiskSpec s : r.disks()) {
             if (s.disk() == null || s.disk().isBlank()) {
                 throw new StepFailure("a diskspec entry of snapshot " + name + " names no disk",
                         "give each entry a disk: {disk: vda, snapshot: external}");
             }
-            if (specs.put(s.disk(), s) != null) {
+            if (s.disk().equals(ALL_DISKS)) {
+                if (everyDisk != null) {
+                    throw new StepFailure("disk all appears twice in the diskspec", "list it once");
+                }
+                everyDisk = s;
+            } else if (specs.put(s.disk(), s) != null) {
                 throw new StepFailure("disk " + s.disk() + " appears twice in the diskspec", "list each disk once");
             }
-            if (dom.disks().stream().noneMatch(d -> d.target().equals(s.disk()))) {
+            if (!s.disk().equals(ALL_DISKS) && dom.disks().stream().noneMatch(d -> d.target().equals(s.disk()))) {
                 throw new StepFailure("domain " + r.domain() + " has no disk '" + s.disk() + "'; its disks are "
                         + dom.disks().stream().map(DiskFacts::target).toList(), "check the diskspec");
             }
@@ -183,10 +201,20 @@ final class SnapshotCreation {
         }
         List<Resolved> resolved = new ArrayList<>();
         Set<String> overlays = new HashSet<>();
+        if (everyDisk != null && everyDisk.file() != null
+                && dom.disks().stream().filter(d -> d.device().equals("disk") && !specs.containsKey(d.target()))
+                .count() > 1) {
+            throw new StepFailure("diskspec disk: all gives one overlay file " + everyDisk.file() + " to several"
+                    + " disks of " + r.domain(), "name the disk whose overlay goes to " + everyDisk.file());
+        }
         for (DiskFacts d : dom.disks()) {
-            DiskSpec spec = specs.get(d.target());
             boolean isDisk = d.device().equals("disk");
+            DiskSpec spec = specs.get(d.target());
+            if (spec == null && everyDisk != null && isDisk) {
+                spec = everyDisk;
+            }
             String mode = spec != null && spec.snapshot() != null ? spec.snapshot()
+                    : spec == null && r.onlyListed() ? "no"
                     : !isDisk ? "no"
                     : r.diskOnly() || (spec != null && spec.file() != null) ? "external" : "internal";
             if (mode.equals("no")) {

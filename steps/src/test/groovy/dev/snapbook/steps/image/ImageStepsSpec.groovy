@@ -209,6 +209,15 @@ class ImageStepsSpec extends Specification {
         def e = thrown(StepFailure)
         e.message.contains("running domain ${vm.name()} writes it as disk vda")
 
+        when: 'converting the backing layer with refuse_open'
+        step.plan(params(step, [source: base, target: file('base-copy.raw'), format: 'raw', refuse_open: true]),
+                ctx.world())
+
+        then: 'refused too: the running domain has it open'
+        def open = thrown(StepFailure)
+        open.message.contains("running domain ${vm.name()} has it open")
+        !Files.exists(Path.of(file('base-copy.raw')))
+
         when: 'converting the backing layer'
         run(step, [source: base, target: file('base-copy.raw'), format: 'raw'])
 
