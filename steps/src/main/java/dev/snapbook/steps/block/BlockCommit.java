@@ -35,10 +35,13 @@ import java.util.Map;
  * <p>Both paths are always passed explicitly: {@code top} defaults to the active image (with {@code active})
  * and {@code base} to the deepest image of the chain. If anything fails while the job runs, it is cancelled
  * without a pivot, so no job is left behind and the disk keeps its image. IRREVERSIBLE: the states held by
- * the merged layers are gone.
+ * the merged layers are gone. Once the job has ended (and pivoted), a running domain is paused and resumed at
+ * once, which makes QEMU flush the images, so that qemu-img (and a host crash) sees the merged data.
  *
- * <p>Result: {@code {disk, top, base, active_file, chain}}, {@code chain} being the disk's files after the
- * commit, active image first.
+ * <p>Result: {@code {disk, top, base, active_file, chain, merged}}, {@code chain} being the disk's files after the
+ * commit, active image first, and {@code merged} the files merged into base that the disk's chain no longer
+ * contains (top down to just above base; empty with {@code pivot: false}, where the top stays active). Other
+ * images or snapshots may still use them: delete them with {@code image.delete paths: ... skip_used: true}.
  */
 public final class BlockCommit implements Step {
 
@@ -211,6 +214,8 @@ public final class BlockCommit implements Step {
         }
         actions.add("irreversible: the states held by " + String.join(", ", r.merged()) + " are merged into "
                 + r.baseFile());
+        actions.add("virDomainSuspend(" + name + ") + virDomainResume(" + name + ") when running: QEMU flushes the"
+                + " merged data and metadata to " + r.baseFile());
         actions.add("on failure: virDomainBlockJobAbort(" + name + ", " + disk + ", 0), no pivot");
         predict(world, r);
         return Planned.change(actions, result(params, r));
@@ -275,6 +280,7 @@ public final class BlockCommit implements Step {
             Blocks.abortAfter(e, libvirt, name, disk);
             throw e;
         }
+        Blocks.flush(libvirt, context, name);
         return Outcome.changed(what + (r.pivot() ? "; " + disk + " now runs on " + r.baseFile() : ""),
                 result(params, r));
     }
@@ -295,6 +301,7 @@ public final class BlockCommit implements Step {
         result.put("base", r.baseFile());
         result.put("active_file", r.newFiles().get(0));
         result.put("chain", List.copyOf(r.newFiles()));
+        result.put("merged", r.active() && !r.pivot() ? List.of() : List.copyOf(r.merged()));
         return result;
     }
 }

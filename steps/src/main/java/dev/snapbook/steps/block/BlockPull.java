@@ -24,10 +24,12 @@ import java.util.Map;
  * has no backing file, or those above {@code base} ({@code virDomainBlockRebase}), after which its backing
  * file is {@code base}. The job ends by itself; if it fails or times out it is cancelled, so no job is left
  * behind. IRREVERSIBLE: the active image no longer depends on the layers pulled, and its former chain cannot
- * be restored by snapbook.
+ * be restored by snapbook. Once the job has ended, a running domain is paused and resumed at once, which makes
+ * QEMU flush the image, so that qemu-img (and a host crash) sees the pulled data before anything relies on it.
  *
- * <p>Result: {@code {disk, base, active_file, chain}}, {@code chain} being the disk's files afterwards,
- * active image first ({@code base} is null when the whole chain was pulled).
+ * <p>Result: {@code {disk, base, active_file, chain, pulled}}, {@code chain} being the disk's files afterwards,
+ * active image first ({@code base} is null when the whole chain was pulled), and {@code pulled} the former
+ * backing files the active image no longer depends on (other images or snapshots may still use them).
  */
 public final class BlockPull implements Step {
 
@@ -120,6 +122,8 @@ public final class BlockPull implements Step {
         actions.add("irreversible: " + chain.active() + " takes in the data of "
                 + String.join(", ", chain.files().subList(1, base)) + " and then "
                 + (base == chain.files().size() ? "has no backing file" : "is backed by " + chain.files().get(base)));
+        actions.add("virDomainSuspend(" + name + ") + virDomainResume(" + name + ") when running: QEMU flushes the"
+                + " pulled data and metadata to " + chain.active());
         actions.add("on failure: virDomainBlockJobAbort(" + name + ", " + disk + ", 0)");
         ImageFacts top = world.get(ImageFacts.key(chain.active()));
         List<String> files = newFiles(chain, base);
@@ -153,6 +157,7 @@ public final class BlockPull implements Step {
             Blocks.abortAfter(e, libvirt, name, disk);
             throw e;
         }
+        Blocks.flush(libvirt, context, name);
         return Outcome.changed(what + (baseFile == null ? "; it has no backing file now"
                 : "; it is backed by " + baseFile + " now"), result(params, chain, base));
     }
@@ -180,6 +185,7 @@ public final class BlockPull implements Step {
         result.put("base", base == chain.files().size() ? null : chain.files().get(base));
         result.put("active_file", chain.active());
         result.put("chain", List.copyOf(newFiles(chain, base)));
+        result.put("pulled", List.copyOf(chain.files().subList(1, base)));
         return result;
     }
 }

@@ -217,6 +217,23 @@ final class Blocks {
         }
     }
 
+    /**
+     * Has QEMU write the merged data and its image metadata to the files now: pauses a running domain for a
+     * moment and resumes it ({@code virDomainSuspend} makes QEMU stop the VM, which flushes every image). Without
+     * it a finished job's new L2 tables may stay in QEMU's cache for a while, so {@code qemu-img} (verify, check,
+     * a recipe's next step) and a host crash would see the image without the merged clusters, while its header
+     * already names the new backing file — fatal once the old layers are deleted. A domain that was not running
+     * (paused) is left as it is: it was flushed when it was paused.
+     */
+    static void flush(Libvirt libvirt, StepContext context, String name) throws StepFailure {
+        if (libvirt.state(name) != PowerState.RUNNING) {
+            return;
+        }
+        context.trace("flush " + name + "'s images: virDomainSuspend + virDomainResume");
+        libvirt.suspend(name);
+        libvirt.resume(name);
+    }
+
     static long bandwidth(dev.snapbook.engine.spi.Params params) {
         return params.has("bandwidth") ? params.integer("bandwidth") : 0;
     }

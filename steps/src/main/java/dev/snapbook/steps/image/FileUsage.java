@@ -74,8 +74,9 @@ public final class FileUsage {
 
     /**
      * The uses of {@code path} the world predicts at this point of a plan, from the {@code domains},
-     * {@code domain} and {@code image} facts (the live disks of each domain and their backing chains).
-     * Snapshot XML and a running domain's persistent definition are only read by {@link #now}.
+     * {@code domain}, {@code snapshots} and {@code image} facts (the live disks of each domain, the files of
+     * each snapshot, and their backing chains). A running domain's persistent definition is only read by
+     * {@link #now}.
      *
      * @throws StepFailure when a domain's disk chain cannot be read, so that the file's use cannot be ruled out
      */
@@ -124,8 +125,53 @@ public final class FileUsage {
                     }
                 }
             }
+            plannedSnapshotUses(world, name, running, path, uses);
         }
         return List.copyOf(new LinkedHashSet<>(uses));
+    }
+
+    /**
+     * The uses of {@code path} by the snapshots of {@code domain} as the world predicts them (an earlier
+     * {@code snapshot.delete} of the plan removes them): the overlays each snapshot created and the files that
+     * hold its disk state, with their chains. So a plan refuses what {@link #now} would refuse at run time.
+     */
+    private static void plannedSnapshotUses(World world, String domain, boolean running, String path, List<Use> uses)
+            throws StepFailure {
+        dev.snapbook.steps.snapshot.SnapshotTree tree;
+        try {
+            tree = world.get(dev.snapbook.steps.snapshot.SnapshotTree.key(domain));
+        } catch (StepFailure e) {
+            if (Libvirt.isNoDomain(e)) {
+                return; // undefined while we looked
+            }
+            throw e;
+        }
+        if (tree == null) {
+            return;
+        }
+        for (dev.snapbook.steps.snapshot.SnapshotFacts s : tree.snapshots()) {
+            Set<String> files = new LinkedHashSet<>(s.activeFiles().values());
+            s.externalDisks().forEach(d -> {
+                if (d.file() != null) {
+                    files.add(d.file());
+                }
+            });
+            for (String file : files) {
+                List<String> chain = new ArrayList<>(List.of(file));
+                ImageFacts image;
+                try {
+                    image = world.get(ImageFacts.key(file));
+                } catch (StepFailure e) {
+                    image = null; // a snapshot file whose chain is unreadable still counts by its own name
+                }
+                if (image != null) {
+                    image.backingChain().forEach(l -> chain.add(l.file()));
+                }
+                if (chain.stream().anyMatch(f -> BackingChain.sameFile(f, path))) {
+                    uses.add(new Use(domain, s.name(), Role.SNAPSHOT, running, file));
+                }
+            }
+        }
     }
 
     /**

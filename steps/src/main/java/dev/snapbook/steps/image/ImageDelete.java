@@ -17,15 +17,24 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Step {@code image.delete}: deletes an image file. IRREVERSIBLE. Refused — in the plan, and again just before
- * deleting — while any domain on the connection uses the file as a disk, or any image of any domain has it
- * in its backing chain, or a snapshot's XML names it (see {@link FileUsage}).
+ * Step {@code image.delete}: deletes an image file ({@code path}), or several ({@code paths}, in order).
+ * IRREVERSIBLE. A file is refused — in the plan, and again just before deleting — while any domain on the
+ * connection uses it as a disk, or any image of any domain has it in its backing chain, or a snapshot's XML
+ * names it or a file whose chain contains it (see {@link FileUsage}). With {@code skip_used: true} such a file
+ * is kept instead and listed in the result with who uses it, so a recipe can "remove what nobody uses any
+ * more" without knowing in advance what is still used.
  *
- * <p>Result: {@code {path, deleted: true}}. Verification checks the file is gone.
+ * <p>With several paths every one is checked before the first is deleted: a refusal deletes nothing.
+ *
+ * <p>Result with {@code path}: {@code {path, deleted: true}} (with {@code skip_used} also {@code kept: [..]}
+ * and {@code deleted} false when kept). With {@code paths}: {@code {deleted: [files], kept: [files],
+ * used_by: {file: description}}}. Verification checks the deleted files are gone and the kept ones are there.
  */
 public final class ImageDelete implements Step {
 
@@ -36,29 +45,35 @@ public final class ImageDelete implements Step {
 
     @Override
     public String summary() {
-        return "Deletes an image file no domain, backing chain or snapshot uses (irreversible).";
+        return "Deletes image files no domain, backing chain or snapshot uses (irreversible); skip_used keeps used ones.";
     }
 
     @Override
     public List<Param> params() {
-        return List.of(Param.required("path", ParamType.PATH, "the image file to delete"));
+        return List.of(Param.optional("path", ParamType.PATH, null, "the image file to delete"),
+                Param.optional("paths", ParamType.LIST, null,
+                        "several image files to delete, in order (instead of path); may be empty"),
+                Param.optional("skip_used", ParamType.BOOLEAN, false,
+                        "keep (and report) a file something still uses, instead of failing"));
     }
 
     @Override
     public String preconditions() {
-        return "The image must exist at this point of the plan, and no domain may use it as a disk or in a disk's"
-                + " backing chain, as the plan predicts them. Just before deleting, a full scan of the real system"
-                + " (live and persistent disks with their chains, and every snapshot's files) checks again.";
+        return "Each image (path, or every one of paths, each an absolute path) must exist at this point of the"
+                + " plan, and no domain may use it as a disk or in a disk's backing chain, nor a snapshot as one of"
+                + " its files, as the plan predicts them; with skip_used such files are kept and reported instead."
+                + " Every file is checked before any is deleted, and just before deleting, a full scan of the real"
+                + " system (live and persistent disks with their chains, and every snapshot's files) checks again.";
     }
 
     @Override
     public String verifies() {
-        return "Checks that nothing is left at the path, not even a symbolic link.";
+        return "Checks that nothing is left at each deleted path, not even a symbolic link.";
     }
 
     @Override
     public String undoes() {
-        return "The file is deleted outright and no copy is kept.";
+        return "The files are deleted outright and no copy is kept.";
     }
 
     @Override
@@ -66,47 +81,151 @@ public final class ImageDelete implements Step {
         return Reversibility.IRREVERSIBLE;
     }
 
+    /** What the step will do: the files to delete, and those kept with who uses them. */
+    private record Decision(List<String> delete, Map<String, String> kept) {
+    }
+
     @Override
     public Planned plan(Params params, World world) throws StepFailure {
-        String path = params.string("path");
-        Images.require(world, path, "image");
-        refuseUsed(FileUsage.planned(world, path), path);
-        world.put(ImageFacts.key(path), null);
-        return Planned.change(List.of("check again that no domain, backing chain or snapshot uses " + path,
-                "delete " + path + "   (IRREVERSIBLE)"), Map.of("path", path, "deleted", true));
+        List<String> paths = paths(params);
+        List<String> delete = new ArrayList<>();
+        Map<String, String> kept = new LinkedHashMap<>();
+        for (String path : paths) {
+            Images.require(world, path, "image");
+            List<FileUsage.Use> uses = FileUsage.planned(world, path);
+            if (!uses.isEmpty() && params.bool("skip_used")) {
+                kept.put(path, FileUsage.describe(uses));
+            } else {
+                refuseUsed(uses, path);
+                delete.add(path);
+            }
+        }
+        List<String> actions = new ArrayList<>();
+        for (String path : delete) {
+            world.put(ImageFacts.key(path), null);
+            actions.add("check again that no domain, backing chain or snapshot uses " + path + ", then delete it"
+                    + "   (IRREVERSIBLE)");
+        }
+        kept.forEach((path, uses) -> actions.add("keep " + path + ": used by " + uses));
+        if (actions.isEmpty()) {
+            return Planned.alreadyDone("no file to delete", result(params, new Decision(delete, kept)));
+        }
+        return Planned.change(actions, result(params, new Decision(delete, kept)));
     }
 
     @Override
     public Outcome apply(Params params, Map<String, Object> captured, StepContext context) throws StepFailure {
-        String path = params.string("path");
-        Path file = Path.of(path);
-        if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
-            throw new StepFailure("image " + path + " does not exist", "check the path");
+        Libvirt libvirt = Libvirt.session(context);
+        QemuImg qemuImg = new QemuImg(context::trace);
+        List<String> delete = new ArrayList<>();
+        Map<String, String> kept = new LinkedHashMap<>();
+        for (String path : paths(params)) {
+            Path file = Path.of(path);
+            if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+                throw new StepFailure("image " + path + " does not exist", "check the path");
+            }
+            if (Files.isDirectory(file, LinkOption.NOFOLLOW_LINKS)) {
+                throw new StepFailure(path + " is a directory, not an image file", "check the path");
+            }
+            List<FileUsage.Use> uses = FileUsage.now(libvirt, qemuImg, path);
+            if (!uses.isEmpty() && params.bool("skip_used")) {
+                kept.put(path, FileUsage.describe(uses));
+            } else {
+                refuseUsed(uses, path);
+                delete.add(path);
+            }
         }
-        if (Files.isDirectory(file, LinkOption.NOFOLLOW_LINKS)) {
-            throw new StepFailure(path + " is a directory, not an image file", "check the path");
+        for (String path : delete) {
+            try {
+                context.trace("delete " + path);
+                Files.delete(Path.of(path));
+            } catch (IOException e) {
+                throw new StepFailure("cannot delete " + path + ": " + e.getMessage(), "check its permissions", e);
+            }
         }
-        refuseUsed(FileUsage.now(Libvirt.session(context), new QemuImg(context::trace), path), path);
-        try {
-            context.trace("delete " + path);
-            Files.delete(file);
-        } catch (IOException e) {
-            throw new StepFailure("cannot delete " + path + ": " + e.getMessage(), "check its permissions", e);
-        }
-        return Outcome.changed("deleted " + path, Map.of("path", path, "deleted", true));
+        Decision d = new Decision(delete, kept);
+        String message = (delete.isEmpty() ? "deleted nothing" : "deleted " + String.join(", ", delete))
+                + (kept.isEmpty() ? "" : "; kept " + String.join(", ", kept.keySet()) + " (in use)");
+        return delete.isEmpty() ? Outcome.unchanged(message, result(params, d)) : Outcome.changed(message, result(params, d));
     }
 
     @Override
-    public Verification verify(Params params, Outcome outcome, StepContext context) {
-        String path = params.string("path");
-        return Verification.check(!Files.exists(Path.of(path), LinkOption.NOFOLLOW_LINKS), path + " still exists");
+    @SuppressWarnings("unchecked")
+    public Verification verify(Params params, Outcome outcome, StepContext context) throws StepFailure {
+        List<String> problems = new ArrayList<>();
+        List<String> deleted;
+        List<String> kept;
+        if (params.has("paths")) {
+            deleted = (List<String>) outcome.data().get("deleted");
+            kept = (List<String>) outcome.data().get("kept");
+        } else {
+            boolean gone = Boolean.TRUE.equals(outcome.data().get("deleted"));
+            deleted = gone ? List.of(params.string("path")) : List.of();
+            kept = gone ? List.of() : List.of(params.string("path"));
+        }
+        for (String path : deleted) {
+            if (Files.exists(Path.of(path), LinkOption.NOFOLLOW_LINKS)) {
+                problems.add(path + " still exists");
+            }
+        }
+        for (String path : kept) {
+            if (!Files.exists(Path.of(path), LinkOption.NOFOLLOW_LINKS)) {
+                problems.add(path + " was to be kept (in use) but is gone");
+            }
+        }
+        return problems.isEmpty() ? Verification.ok() : new Verification(false, problems);
+    }
+
+    /** {@code path} or {@code paths}, exactly one of them. */
+    private static List<String> paths(Params params) throws StepFailure {
+        boolean one = params.has("path");
+        boolean many = params.has("paths");
+        if (one == many) {
+            throw new StepFailure("image.delete needs either path or paths, not " + (one ? "both" : "neither"),
+                    "give path: FILE, or paths: [FILE, ...]");
+        }
+        if (one) {
+            return List.of(params.string("path"));
+        }
+        List<String> out = new ArrayList<>();
+        for (Object o : params.list("paths")) {
+            if (!(o instanceof String s) || s.isBlank()) {
+                throw new StepFailure("paths must be a list of file names, got " + ParamType.describe(o), null);
+            }
+            try {
+                ParamType.PATH.coerce(s); // the same rule as every path parameter: absolute, no '..'
+            } catch (IllegalArgumentException e) {
+                throw new StepFailure("image.delete paths: " + e.getMessage(), null);
+            }
+            if (!out.contains(s)) {
+                out.add(s);
+            }
+        }
+        return out;
+    }
+
+    private static Map<String, Object> result(Params params, Decision d) {
+        Map<String, Object> result = new LinkedHashMap<>();
+        if (params.has("paths")) {
+            result.put("deleted", List.copyOf(d.delete()));
+            result.put("kept", List.copyOf(d.kept().keySet()));
+            result.put("used_by", new LinkedHashMap<>(d.kept()));
+            return result;
+        }
+        result.put("path", params.string("path"));
+        result.put("deleted", !d.delete().isEmpty());
+        if (params.bool("skip_used")) {
+            result.put("kept", List.copyOf(d.kept().keySet()));
+        }
+        return result;
     }
 
     private static void refuseUsed(List<FileUsage.Use> uses, String path) throws StepFailure {
         if (!uses.isEmpty()) {
             throw new StepFailure("refusing to delete " + path + ": it is used by " + FileUsage.describe(uses),
                     "delete it only after nothing needs it: merge or drop the overlays above it (block.commit,"
-                            + " block.pull), point disks elsewhere (disk.swap), delete the snapshots naming it");
+                            + " block.pull), point disks elsewhere (disk.swap), delete the snapshots naming it;"
+                            + " or pass skip_used: true to keep files in use");
         }
     }
 }

@@ -620,4 +620,24 @@ public final class Libvirt implements AutoCloseable {
     }
 
     // ---- end of image family ----
+
+    // ---- recipes (flush after a merge) ----
+
+    /** Pauses the domain's vCPUs ({@code virDomainSuspend}); QEMU flushes every image when it stops the VM. */
+    public void suspend(String name) throws StepFailure {
+        call("virDomainSuspend", name, d -> {
+            d.suspend();
+            return null;
+        });
+    }
+
+    /** Resumes a paused domain ({@code virDomainResume}). */
+    public void resume(String name) throws StepFailure {
+        call("virDomainResume", name, d -> {
+            d.resume();
+            return null;
+        });
+    }
+
+    // ---- end of recipes ----
 }

@@ -32,6 +32,10 @@ import java.util.Set;
  * merging layers, which is the job of {@code block.commit}/{@code block.pull}: without {@code metadata_only}
  * the plan refuses external snapshots and says so.
  *
+ * <p>{@code all_external: true} (with {@code metadata_only}, instead of {@code snapshot}) deletes the metadata of
+ * every external snapshot of the domain — or of those that made an overlay for {@code disk} — one call per
+ * snapshot, leaves first: what a flatten recipe needs once a block commit or pull merged the whole chain.
+ *
  * <p>Result: {@code {deleted: [names], current: name|null, kept_files: [files]}}.
  */
 public final class SnapshotDelete implements Step {
@@ -48,12 +52,19 @@ public final class SnapshotDelete implements Step {
 
     @Override
     public List<Param> params() {
-        return List.of(Snapshots.DOMAIN, Snapshots.SNAPSHOT,
+        return List.of(Snapshots.DOMAIN,
+                Param.optional("snapshot", ParamType.STRING, null,
+                        "the snapshot's name (required unless all_external is true)"),
                 Param.optional("children", ParamType.BOOLEAN, false, "also delete every descendant"),
                 Param.optional("children_only", ParamType.BOOLEAN, false,
                         "delete only the descendants, keep the snapshot itself"),
                 Param.optional("metadata_only", ParamType.BOOLEAN, false,
-                        "delete libvirt's metadata only, never data or files (after block.commit/block.pull)"));
+                        "delete libvirt's metadata only, never data or files (after block.commit/block.pull)"),
+                Param.optional("all_external", ParamType.BOOLEAN, false,
+                        "instead of one snapshot: the metadata of every external snapshot (with disk: those that"
+                                + " made an overlay for that disk), leaves first; needs metadata_only: true"),
+                Param.optional("disk", ParamType.STRING, null,
+                        "with all_external: only the snapshots that made an external overlay for this disk"));
     }
 
     @Override
@@ -88,11 +99,12 @@ public final class SnapshotDelete implements Step {
     public Planned plan(Params params, World world) throws StepFailure {
         String domain = params.string("domain");
         SnapshotTree tree = Snapshots.tree(world, domain);
-        SnapshotFacts target = Snapshots.snapshot(tree, params.string("snapshot"));
         List<String> deleted = affected(params, tree);
         if (deleted.isEmpty()) {
-            return Planned.alreadyDone(target.name() + " has no children to delete", result(List.of(), tree.current(),
-                    List.of()));
+            return Planned.alreadyDone(params.bool("all_external") ? domain + " has no external snapshot"
+                    + (params.has("disk") ? " of disk " + params.string("disk") : "")
+                    : params.string("snapshot") + " has no children to delete",
+                    result(List.of(), tree.current(), List.of()));
         }
         if (!params.bool("metadata_only")) {
             for (String name : deleted) {
@@ -108,7 +120,15 @@ public final class SnapshotDelete implements Step {
         }
         SnapshotTree after = without(tree, deleted, params.bool("metadata_only"));
         world.put(SnapshotTree.key(domain), after);
-        return Planned.change(List.of("virDomainSnapshotDelete(" + domain + ", " + target.name() + ", "
+        if (params.bool("all_external")) {
+            List<String> actions = new ArrayList<>();
+            for (String name : leavesFirst(tree, deleted)) {
+                actions.add("virDomainSnapshotDelete(" + domain + ", " + name + ", " + flags(params) + ")");
+            }
+            actions.add("no file is touched: merge the overlays (block.commit / block.pull) in the same playbook");
+            return Planned.change(actions, result(deleted, after.current(), keptFiles(params, tree, deleted)));
+        }
+        return Planned.change(List.of("virDomainSnapshotDelete(" + domain + ", " + params.string("snapshot") + ", "
                         + flags(params) + ") removes " + deleted
                         + (params.bool("metadata_only") ? "; no file is touched; libvirt records the deleted"
                         + " snapshots' state files in their children, which is right only after block.commit"
@@ -121,7 +141,6 @@ public final class SnapshotDelete implements Step {
         String domain = params.string("domain");
         Libvirt libvirt = Libvirt.session(context);
         SnapshotTree tree = SnapshotList.observe(params, context);
-        Snapshots.snapshot(tree, params.string("snapshot"));
         List<String> deleted = affected(params, tree);
         // The deleted snapshots and their direct children, whose parent libvirt rewrites, in tree order.
         Set<String> touched = new LinkedHashSet<>();
@@ -145,13 +164,20 @@ public final class SnapshotDelete implements Step {
     public Outcome apply(Params params, Map<String, Object> captured, StepContext context) throws StepFailure {
         String domain = params.string("domain");
         SnapshotTree tree = SnapshotList.observe(params, context);
-        Snapshots.snapshot(tree, params.string("snapshot"));
         List<String> deleted = affected(params, tree);
         if (deleted.isEmpty()) {
             return Outcome.unchanged("nothing to delete", result(List.of(), tree.current(), List.of()));
         }
         Libvirt libvirt = Libvirt.session(context);
-        libvirt.snapshotDelete(domain, params.string("snapshot"), flags(params));
+        if (params.bool("all_external")) {
+            // One at a time, leaves first, so libvirt never rewrites a child that is still to be deleted; a
+            // failure part-way leaves the rest, and undo redefines the captured ones.
+            for (String name : leavesFirst(tree, deleted)) {
+                libvirt.snapshotDelete(domain, name, flags(params));
+            }
+        } else {
+            libvirt.snapshotDelete(domain, params.string("snapshot"), flags(params));
+        }
         return Outcome.changed("deleted " + deleted + " of " + domain
                         + (params.bool("metadata_only") ? " (metadata only)" : ""),
                 result(deleted, libvirt.snapshotCurrent(domain), keptFiles(params, tree, deleted)));
@@ -198,6 +224,13 @@ public final class SnapshotDelete implements Step {
     }
 
     private static List<String> affected(Params params, SnapshotTree tree) throws StepFailure {
+        if (params.bool("all_external")) {
+            return allExternal(params, tree);
+        }
+        if (!params.has("snapshot")) {
+            throw new StepFailure("snapshot.delete needs snapshot: NAME (or all_external: true)", null);
+        }
+        Snapshots.snapshot(tree, params.string("snapshot"));
         String name = params.string("snapshot");
         if (params.bool("children") && params.bool("children_only")) {
             throw new StepFailure("children and children_only cannot both be true",
@@ -211,6 +244,36 @@ public final class SnapshotDelete implements Step {
             out.addAll(tree.descendants(name));
         }
         return out;
+    }
+
+    /** Every external snapshot (of {@code disk} when given), in tree order; checks the parameters allow it. */
+    private static List<String> allExternal(Params params, SnapshotTree tree) throws StepFailure {
+        if (params.has("snapshot") || params.bool("children") || params.bool("children_only")) {
+            throw new StepFailure("all_external: true deletes every external snapshot; it takes no snapshot,"
+                    + " children or children_only", "leave those out");
+        }
+        if (!params.bool("metadata_only")) {
+            throw new StepFailure("all_external: true needs metadata_only: true: deleting external snapshots'"
+                    + " data means merging their overlays (block.commit / block.pull) first",
+                    "add metadata_only: true after the merge");
+        }
+        String disk = params.optString("disk");
+        List<String> out = new ArrayList<>();
+        for (SnapshotFacts s : tree.snapshots()) {
+            boolean external = disk == null ? !s.externalDisks().isEmpty()
+                    : s.externalDisks().stream().anyMatch(d -> d.disk().equals(disk));
+            if (external) {
+                out.add(s.name());
+            }
+        }
+        return out;
+    }
+
+    /** {@code deleted} ordered so that each snapshot comes after all its deleted descendants. */
+    private static List<String> leavesFirst(SnapshotTree tree, List<String> deleted) {
+        List<String> inTreeOrder = new ArrayList<>(tree.names().stream().filter(deleted::contains).toList());
+        java.util.Collections.reverse(inTreeOrder);
+        return inTreeOrder;
     }
 
     /** The tree without {@code deleted}: orphans move up to the nearest surviving ancestor, as libvirt does. */

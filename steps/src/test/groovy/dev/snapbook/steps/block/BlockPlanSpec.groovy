@@ -38,7 +38,7 @@ class BlockPlanSpec extends Specification {
         then:
         planned.actions()[0] == "virDomainBlockCommit(web01, vda, base=$BASE, top=$TOP, bandwidth=unlimited, flags=ACTIVE)"
         planned.actions().any { it == "irreversible: the states held by $TOP, $MID are merged into $BASE".toString() }
-        planned.predictedResult() == [disk: 'vda', top: TOP, base: BASE, active_file: BASE, chain: [BASE]]
+        planned.predictedResult() == [disk: 'vda', top: TOP, base: BASE, active_file: BASE, chain: [BASE], merged: [TOP, MID]]
         w.get(DomainFacts.key('web01')).disks()[0] == new DiskFacts('vda', 'disk', 'file', BASE, 'raw', 'virtio')
         w.get(DomainFacts.key('web01')).disks()[1].target() == 'sda'
     }
@@ -56,6 +56,7 @@ class BlockPlanSpec extends Specification {
         planned.actions()[2] == "virDomainBlockJobAbort(web01, vda, 0): $MID holds the merged data, vda stays on $TOP".toString()
         planned.predictedResult().active_file == TOP
         planned.predictedResult().chain == [TOP, MID, BASE]
+        planned.predictedResult().merged == []
         w.predictions() == before
     }
 

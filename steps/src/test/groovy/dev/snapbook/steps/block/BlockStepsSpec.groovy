@@ -93,7 +93,8 @@ class BlockStepsSpec extends Specification {
         planned.actions()[1].contains("<mirror ready='yes'>")
         planned.actions()[2] == "virDomainBlockJobAbort(${vm.name()}, vda, PIVOT): vda then runs on $base".toString()
         planned.predictedResult() == [disk: 'vda', top: top.toString(), base: base.toString(),
-                                      active_file: base.toString(), chain: [base.toString()]]
+                                      active_file: base.toString(), chain: [base.toString()],
+                                      merged: [top.toString()]]
         world.get(DomainFacts.key(vm.name())).disks()[0] == new DiskFacts('vda', 'disk', 'file', base.toString(), 'qcow2', 'virtio')
         step.reversibility(params(step, given)) == Reversibility.IRREVERSIBLE
 
@@ -152,6 +153,7 @@ class BlockStepsSpec extends Specification {
         planned.actions()[0].endsWith("base=$base, top=$mid, bandwidth=unlimited, flags=0)")
         r.outcome.data() == planned.predictedResult()
         r.outcome.data().chain == [top.toString(), base.toString()]
+        r.outcome.data().merged == [mid.toString()]
         ctx.world().get(ImageFacts.key(top.toString())) == world.get(ImageFacts.key(top.toString()))
         ctx.world().get(ImageFacts.key(top.toString())).backingChain()*.file() == [base.toString()]
         ctx.world().get(DomainFacts.key(vm.name())).disks()[0].source() == top.toString()
@@ -179,7 +181,8 @@ class BlockStepsSpec extends Specification {
         then:
         snapshotOfEverything() == before
         planned.actions()[0] == "virDomainBlockPull(${vm.name()}, vda, bandwidth=8 MiB/s, 0)".toString()
-        planned.predictedResult() == [disk: 'vda', base: null, active_file: top.toString(), chain: [top.toString()]]
+        planned.predictedResult() == [disk: 'vda', base: null, active_file: top.toString(), chain: [top.toString()],
+                                      pulled: [base.toString()]]
         world.get(ImageFacts.key(top.toString())).backingChain() == []
 
         when:
@@ -222,6 +225,7 @@ class BlockStepsSpec extends Specification {
         planned.actions()[0].startsWith("virDomainBlockRebase(${vm.name()}, vda, base=$base")
         r.outcome.data() == planned.predictedResult()
         r.outcome.data().chain == [top.toString(), base.toString()]
+        r.outcome.data().pulled == [mid.toString()]
         ctx.world().get(ImageFacts.key(top.toString())) == world.get(ImageFacts.key(top.toString()))
 
         when: 'the domain is stopped, so QEMU has written its metadata out'

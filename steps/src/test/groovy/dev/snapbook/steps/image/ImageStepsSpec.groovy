@@ -363,6 +363,72 @@ class ImageStepsSpec extends Specification {
         observe(spare) == null
     }
 
+    def "image.delete paths: every file is checked first, so one used file refuses the whole list and deletes nothing"() {
+        given:
+        def step = new ImageDelete()
+        def spare = file('spare.qcow2')
+        vm.qemuImg().create(Path.of(spare), 'qcow2', 1L << 20)
+
+        when: 'planned'
+        step.plan(params(step, [paths: [spare, vm.disk().toString()]]), ctx.world())
+
+        then:
+        def e1 = thrown(StepFailure)
+        e1.message.contains("refusing to delete ${vm.disk()}: it is used by disk vda of domain ${vm.name()}")
+
+        when: 'applied'
+        step.apply(params(step, [paths: [spare, vm.disk().toString()]]), [:], ctx)
+
+        then:
+        def e2 = thrown(StepFailure)
+        e2.message.contains("refusing to delete ${vm.disk()}")
+        Files.exists(Path.of(spare))
+        Files.exists(vm.disk())
+    }
+
+    def "image.delete paths with skip_used deletes the unused files and keeps the used ones, as planned"() {
+        given: 'vda.qcow2 is the disk of the VM; a file named by a snapshot is used too; spare is used by nothing'
+        vm.start()
+        def step = new ImageDelete()
+        def spare = file('spare.qcow2')
+        vm.qemuImg().create(Path.of(spare), 'qcow2', 1L << 20)
+        def given = [paths: [spare, vm.disk().toString()], skip_used: true]
+        World world = ctx.world()
+
+        when:
+        def planned = step.plan(params(step, given), world)
+        def r = run(step, given)
+
+        then:
+        planned.predictedResult().deleted == [spare]
+        planned.predictedResult().kept == [vm.disk().toString()]
+        planned.actions().any { it.startsWith("keep ${vm.disk()}: used by disk vda of domain ${vm.name()}") }
+        r.outcome.data().deleted == [spare]
+        r.outcome.data().kept == [vm.disk().toString()]
+        r.outcome.data().used_by[vm.disk().toString()].contains("disk vda of domain ${vm.name()}")
+        !Files.exists(Path.of(spare))
+        Files.exists(vm.disk())
+        world.get(ImageFacts.key(spare)) == null
+        world.get(ImageFacts.key(vm.disk().toString())) != null
+    }
+
+    def "image.delete refuses both path and paths, and neither"() {
+        given:
+        def step = new ImageDelete()
+
+        when:
+        step.plan(params(step, given), ctx.world())
+
+        then:
+        def e = thrown(StepFailure)
+        e.message.contains(why)
+
+        where:
+        given                                  | why
+        [:]                                    | 'not neither'
+        [path: '/var/tmp/x', paths: ['/y']]    | 'not both'
+    }
+
     def "image.check reports a clean image and is read-only without repair"() {
         given:
         def step = new ImageCheck()
