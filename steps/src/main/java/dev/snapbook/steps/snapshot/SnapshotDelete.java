@@ -53,7 +53,7 @@ public final class SnapshotDelete implements Step {
     @Override
     public List<Param> params() {
         return List.of(Snapshots.DOMAIN,
-                Param.optional("snapshot", ParamType.STRING, null,
+                Param.optional("snapshot", ParamType.NAME, null,
                         "the snapshot's name (required unless all_external is true)"),
                 Param.optional("children", ParamType.BOOLEAN, false, "also delete every descendant"),
                 Param.optional("children_only", ParamType.BOOLEAN, false,
@@ -63,7 +63,7 @@ public final class SnapshotDelete implements Step {
                 Param.optional("all_external", ParamType.BOOLEAN, false,
                         "instead of one snapshot: the metadata of every external snapshot (with disk: those that"
                                 + " made an overlay for that disk), leaves first; needs metadata_only: true"),
-                Param.optional("disk", ParamType.STRING, null,
+                Param.optional("disk", ParamType.NAME, null,
                         "with all_external: only the snapshots that made an external overlay for this disk"));
     }
 

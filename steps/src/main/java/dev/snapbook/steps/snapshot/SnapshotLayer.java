@@ -60,7 +60,7 @@ public final class SnapshotLayer implements Step {
     @Override
     public List<Param> params() {
         return List.of(Snapshots.DOMAIN, Snapshots.SNAPSHOT,
-                Param.optional("disk", ParamType.STRING, null,
+                Param.optional("disk", ParamType.NAME, null,
                         "the disk whose layer to read (default: the snapshot's only external disk)"));
     }
 
