@@ -65,6 +65,24 @@ public final class SnapshotLayer implements Step {
     }
 
     @Override
+    public String preconditions() {
+        return "The domain and the external snapshot must exist and cover only this disk; the snapshot's overlay must"
+                + " be in the disk's current chain directly above its state file; every child snapshot must have that"
+                + " overlay as its state file; and no other snapshot or disk may read the state file without the"
+                + " overlay on top. Files no libvirt object names are not seen.";
+    }
+
+    @Override
+    public String verifies() {
+        return "Nothing beyond the plan's checks: it only reads, and its result is what the plan predicted.";
+    }
+
+    @Override
+    public String undoes() {
+        return "Nothing to undo: it only reads.";
+    }
+
+    @Override
     public Planned plan(Params params, World world) throws StepFailure {
         Map<String, Object> result = analyse(params, world);
         return Planned.readOnly("read the snapshots of " + params.string("domain") + ", the chain of disk "
