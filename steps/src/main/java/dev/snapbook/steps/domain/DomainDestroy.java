@@ -94,31 +94,14 @@ public final class DomainDestroy implements Step {
 
     @Override
     public Verification verify(Params params, Outcome outcome, StepContext context) throws StepFailure {
-        String name = params.string("domain");
-        PowerState now = Domains.stateOrGone(Libvirt.session(context), name);
-        return Verification.check(now == null || now == PowerState.SHUTOFF,
-                "domain " + name + " should be shut off but is " + (now == null ? "gone" : now.label()));
+        return Domains.verifyShutOff(params.string("domain"), context);
     }
 
     /** Starts the domain again if this step powered it off. */
     @Override
     public void undo(Params params, Map<String, Object> captured, Outcome outcome, StepContext context)
             throws StepFailure {
-        String name = params.string("domain");
-        Object before = captured.get("previous_state");
-        if (!outcome.changed() || before == null || !PowerState.ofLabel(before.toString()).isActive()) {
-            context.trace("undo domain.destroy(" + name + "): it was not running before this step; left off");
-            return;
-        }
-        Libvirt libvirt = Libvirt.session(context);
-        PowerState now = Domains.stateOrGone(libvirt, name);
-        if (now == null) {
-            throw new StepFailure("cannot start " + name + " again: it was transient and no longer exists",
-                    "define it again from its XML and start it");
-        }
-        if (now == PowerState.SHUTOFF) {
-            libvirt.create(name);
-        }
+        Domains.startAgainIfItWasRunning("domain.destroy", params.string("domain"), captured, outcome, context);
     }
 
     private static Map<String, Object> result(boolean destroyed) {

@@ -138,31 +138,14 @@ public final class DomainShutdown implements Step {
 
     @Override
     public Verification verify(Params params, Outcome outcome, StepContext context) throws StepFailure {
-        String name = params.string("domain");
-        PowerState now = Domains.stateOrGone(Libvirt.session(context), name);
-        return Verification.check(now == null || now == PowerState.SHUTOFF,
-                "domain " + name + " should be shut off but is " + (now == null ? "gone" : now.label()));
+        return Domains.verifyShutOff(params.string("domain"), context);
     }
 
     /** Starts the domain again if it was active before this step and this step stopped it. */
     @Override
     public void undo(Params params, Map<String, Object> captured, Outcome outcome, StepContext context)
             throws StepFailure {
-        String name = params.string("domain");
-        Object before = captured.get("previous_state");
-        if (!outcome.changed() || before == null || !PowerState.ofLabel(before.toString()).isActive()) {
-            context.trace("undo domain.shutdown(" + name + "): it was not running before this step; left off");
-            return;
-        }
-        Libvirt libvirt = Libvirt.session(context);
-        PowerState now = Domains.stateOrGone(libvirt, name);
-        if (now == null) {
-            throw new StepFailure("cannot start " + name + " again: it was transient and no longer exists",
-                    "define it again from its XML and start it");
-        }
-        if (now == PowerState.SHUTOFF) {
-            libvirt.create(name);
-        }
+        Domains.startAgainIfItWasRunning("domain.shutdown", params.string("domain"), captured, outcome, context);
     }
 
     /** Polls until the domain is shut off (or gone); false when the timeout or the step's deadline passed. */

@@ -42,4 +42,35 @@ final class Domains {
         Instant end = Instant.now().plus(timeout);
         return deadline != null && deadline.isBefore(end) ? deadline : end;
     }
+
+    /** The verification of the steps that power a domain off: it is shut off now, or gone (transient). */
+    static dev.snapbook.engine.spi.Verification verifyShutOff(String name, dev.snapbook.engine.spi.StepContext context)
+            throws StepFailure {
+        PowerState now = stateOrGone(Libvirt.session(context), name);
+        return dev.snapbook.engine.spi.Verification.check(now == null || now == PowerState.SHUTOFF,
+                "domain " + name + " should be shut off but is " + (now == null ? "gone" : now.label()));
+    }
+
+    /**
+     * The undo of the steps that power a domain off: start it again when it was active before the step
+     * ({@code captured.previous_state}) and the step changed it.
+     */
+    static void startAgainIfItWasRunning(String step, String name, java.util.Map<String, Object> captured,
+                                         dev.snapbook.engine.spi.Outcome outcome,
+                                         dev.snapbook.engine.spi.StepContext context) throws StepFailure {
+        Object before = captured.get("previous_state");
+        if (!outcome.changed() || before == null || !PowerState.ofLabel(before.toString()).isActive()) {
+            context.trace("undo " + step + "(" + name + "): it was not running before this step; left off");
+            return;
+        }
+        Libvirt libvirt = Libvirt.session(context);
+        PowerState now = stateOrGone(libvirt, name);
+        if (now == null) {
+            throw new StepFailure("cannot start " + name + " again: it was transient and no longer exists",
+                    "define it again from its XML and start it");
+        }
+        if (now == PowerState.SHUTOFF) {
+            libvirt.create(name);
+        }
+    }
 }

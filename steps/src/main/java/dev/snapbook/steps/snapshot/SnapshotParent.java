@@ -1,14 +1,7 @@
 package dev.snapbook.steps.snapshot;
 
-import dev.snapbook.engine.spi.Outcome;
 import dev.snapbook.engine.spi.Param;
 import dev.snapbook.engine.spi.Params;
-import dev.snapbook.engine.spi.Planned;
-import dev.snapbook.engine.spi.Step;
-import dev.snapbook.engine.spi.StepContext;
-import dev.snapbook.engine.spi.StepFailure;
-import dev.snapbook.engine.spi.Verification;
-import dev.snapbook.engine.spi.World;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -16,7 +9,7 @@ import java.util.Map;
 /**
  * Step {@code snapshot.parent}: reads a snapshot's parent. <p>Result: {@code {parent: name|null}}. Read-only.
  */
-public final class SnapshotParent implements Step {
+public final class SnapshotParent extends SnapshotReading {
 
     @Override
     public String name() {
@@ -49,26 +42,7 @@ public final class SnapshotParent implements Step {
     }
 
     @Override
-    public Planned plan(Params params, World world) throws StepFailure {
-        String domain = params.string("domain");
-        SnapshotFacts s = Snapshots.snapshot(Snapshots.tree(world, domain), params.string("snapshot"));
-        return Planned.readOnly("virDomainSnapshotGetXMLDesc(" + domain + ", " + s.name() + ")", result(s));
-    }
-
-    @Override
-    public Outcome apply(Params params, Map<String, Object> captured, StepContext context) throws StepFailure {
-        SnapshotFacts s = Snapshots.snapshot(SnapshotList.observe(params, context), params.string("snapshot"));
-        return Outcome.unchanged("snapshot " + s.name() + " of " + params.string("domain"), result(s));
-    }
-
-    @Override
-    public Verification verify(Params params, Outcome outcome, StepContext context) throws StepFailure {
-        SnapshotFacts s = SnapshotList.observe(params, context).find(params.string("snapshot"));
-        return Verification.check(s != null && result(s).equals(outcome.data()),
-                "snapshot " + params.string("snapshot") + " of " + params.string("domain") + " changed meanwhile");
-    }
-
-    static Map<String, Object> result(SnapshotFacts s) {
+    Map<String, Object> result(SnapshotFacts s) {
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("parent", s.parent());
         return result;
