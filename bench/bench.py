@@ -30,7 +30,7 @@ MIB = 1024 * 1024
 def sh(*args, check=True, capture=True, env=None):
     r = subprocess.run([str(a) for a in args], capture_output=capture, text=True, env=env)
     if check and r.returncode != 0:
-        raise RuntimeError(f"{' '.join(map(str, args))} exited {r.returncode}: {r.stderr.strip()[-2000:]}")
+        raise RuntimeError(f"{' '.join(map(str, args))} exited {r.returncode}: {(r.stderr or '').strip()[-2000:]}")
     return r.stdout if capture else ""
 
 
@@ -237,7 +237,7 @@ def bench_jmh():
     jmh = BENCH / "jmh" / "target"
     out = jmh / "jmh-result.json"
     cp = f"{jmh}/snapbook-bench-jmh-0.1.0-SNAPSHOT.jar:{jmh}/lib/*"
-    sh("java", "-cp", cp, "org.openjdk.jmh.Main", "-rf", "json", "-rff", out, f"-Dbench.state={jmh}",
+    sh("java", "-cp", cp, "org.openjdk.jmh.Main", "-rf", "json", "-rff", out,
        "-jvmArgsAppend", f"-Dbench.state={jmh}", capture=False)
     results = {}
     for r in json.loads(out.read_text()):
@@ -422,18 +422,25 @@ def main():
           "--diskspec", f"vda,snapshot=external,file={work / 'vda.s1.qcow2'}")
     info = machine()
     res = {}
-    if "read" in only:
-        res["read"] = bench_read_only(work, args.rounds, args.baseline)
-    if "revert" in only:
-        res["revert"] = bench_revert(work, args.revert_rounds)
-    if "chains" in only:
-        res["chains"] = bench_chains(work, max(3, args.rounds // 2))
-    if "jmh" in only:
-        res["jmh"] = bench_jmh()
-    if "flatten" in only:
-        res["flatten"] = bench_flatten(work, args.flatten_rounds)
+    failed = []
+    benchmarks = [("read", lambda: bench_read_only(work, args.rounds, args.baseline)),
+                  ("revert", lambda: bench_revert(work, args.revert_rounds)),
+                  ("chains", lambda: bench_chains(work, max(3, args.rounds // 2))),
+                  ("jmh", bench_jmh),
+                  ("flatten", lambda: bench_flatten(work, args.flatten_rounds))]
+    for key, run in benchmarks:
+        if key in only:
+            try:
+                res[key] = run()
+            except Exception as e:  # report the others; the failure is named in BENCHMARKS.md and the exit code
+                print(f"benchmark {key} failed: {e}", file=sys.stderr)
+                failed.append(f"- benchmark `{key}` FAILED in this run: {e}")
     write_report(Path(args.out), info, started, res, args)
+    if failed:
+        with open(args.out, "a") as f:
+            f.write("\n## Failures\n\n" + "\n".join(failed) + "\n")
     print(f"wrote {args.out}")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
