@@ -32,6 +32,11 @@ public final class Main {
 
     /** Runs the command line and returns its exit code (for tests and the launcher). */
     public static int execute(String... args) {
+        // picocli's default factory otherwise probes for groovy.lang.Closure, which initialises the whole
+        // Groovy runtime (about 0.4 s of start-up) even for a YAML playbook; no command here is a closure.
+        if (System.getProperty("picocli.disable.closures") == null) {
+            System.setProperty("picocli.disable.closures", "true");
+        }
         CommandLine cli = new CommandLine(new Main());
         for (CommandExtension extension : java.util.ServiceLoader.load(CommandExtension.class)) {
             cli.addSubcommand(extension.command());

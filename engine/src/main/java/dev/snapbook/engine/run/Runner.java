@@ -275,19 +275,24 @@ public final class Runner {
             entry.put("name", call.displayName());
             entry.put("params", params.asMap());
             entry.put("captured", captured);
-            entry.put("reversibility", step.reversibility(params).name().toLowerCase(java.util.Locale.ROOT));
-            journal.write("step_started", entry);
+            Reversibility reversibility = step.reversibility(params);
+            entry.put("reversibility", reversibility.name().toLowerCase(java.util.Locale.ROOT));
+            // A step with nothing to undo needs no durable record before it acts: recovery has nothing to
+            // undo for it, and a later forced entry flushes this one too (the journal is append-only).
+            boolean mayNeedUndo = reversibility != Reversibility.NOTHING_TO_UNDO;
+            journal.write("step_started", entry, mayNeedUndo);
             listener.onStepStarted(new RunListener.StepStarted(section, index, call.displayName(), call.type()));
 
             Outcome outcome = applyWithRetries(reportIndex, call, step, params, captured, bindings, context, journal);
             Done applied = new Done(reportIndex, call, step, params, captured, outcome);
+            boolean durable = mayNeedUndo || outcome.changed();
             journal.write("step_applied", Map.of("section", section, "index", index, "type", call.type(),
                     "changed", outcome.changed(),
-                    "data", outcome.data(), "message", nullToEmpty(outcome.message())));
+                    "data", outcome.data(), "message", nullToEmpty(outcome.message())), durable);
 
             List<String> verifyProblems = verify(call, step, params, outcome, bindings, context);
             journal.write("step_verified", Map.of("section", section, "index", index, "type", call.type(),
-                    "passed", verifyProblems.isEmpty(), "problems", verifyProblems));
+                    "passed", verifyProblems.isEmpty(), "problems", verifyProblems), durable || !verifyProblems.isEmpty());
             if (!verifyProblems.isEmpty()) {
                 reports.set(reportIndex, report(section, index, call, StepStatus.FAILED, outcome.changed(), false,
                         "verification failed: " + String.join("; ", verifyProblems)));
