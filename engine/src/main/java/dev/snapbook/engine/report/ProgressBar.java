@@ -34,6 +34,7 @@ public final class ProgressBar {
     private String what;
     private String finished;
     private long startedAt;
+    private long total = -1;
     private long drawnAt;
     private boolean drawn;
 
@@ -48,14 +49,32 @@ public final class ProgressBar {
         this.clock = clock;
     }
 
-    /** The terminal's width from {@code $COLUMNS}, else 80. */
+    /**
+     * The terminal's width: {@code $COLUMNS} when exported, else what {@code stty size} reads from
+     * {@code /dev/tty} (run directly, no shell), else 80.
+     */
     public static int terminalColumns() {
         try {
             String c = System.getenv("COLUMNS");
-            return c == null ? 80 : Integer.parseInt(c.strip());
-        } catch (NumberFormatException e) {
-            return 80;
+            if (c != null && !c.isBlank()) {
+                return Integer.parseInt(c.strip());
+            }
+            Process stty = new ProcessBuilder("stty", "size")
+                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/tty")))
+                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            String out = new String(stty.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            if (stty.waitFor(2, java.util.concurrent.TimeUnit.SECONDS) && stty.exitValue() == 0) {
+                String[] rowsCols = out.strip().split("\\s+");
+                if (rowsCols.length == 2) {
+                    return Integer.parseInt(rowsCols[1]);
+                }
+            }
+        } catch (java.io.IOException | NumberFormatException e) {
+            // no terminal size to read: the default below
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
+        return 80;
     }
 
     /** Draws {@code p}: a new bar when its activity changed, else the same bar redrawn. */
@@ -69,8 +88,15 @@ public final class ProgressBar {
             what = p.what();
             finished = null;
             samples.clear();
+            total = -1;
             startedAt = now;
             drawnAt = 0;
+        }
+        if (p.inBytes()) {
+            total = p.total();
+        } else if (total > 0) {
+            // the same work reported in percent only (its end, say): keep measuring it in bytes
+            p = new StepProgress(p.what(), p.percent(), Math.round(total * p.percent() / 100), total);
         }
         double amount = p.inBytes() ? p.done() : p.percent();
         samples.addLast(new Sample(now, amount));
@@ -123,7 +149,7 @@ public final class ProgressBar {
             tail = String.format(Locale.ROOT, " %3.0f%%  %s  ETA %s", Math.floor(percent), rateText, eta);
         }
         int room = columns - 1 - bar.length() - tail.length() - 3;
-        return "  " + fit(p.what(), Math.max(10, room)) + " " + bar + tail;
+        return "  " + fit(shortPaths(p.what()), Math.max(10, room)) + " " + bar + tail;
     }
 
     /** Units per second over the window, or -1 before there are two samples apart in time. */
@@ -157,6 +183,13 @@ public final class ProgressBar {
         long s = seconds % 60;
         return h > 0 ? String.format(Locale.ROOT, "%d:%02d:%02d", h, m, s)
                 : String.format(Locale.ROOT, "%d:%02d", m, s);
+    }
+
+    private static final java.util.regex.Pattern PATH = java.util.regex.Pattern.compile("(?<![\\w.])/(?:[^/\\s]+/)+([^/\\s]+)");
+
+    /** Absolute paths shown by their file name only: the bar has one line; the step line names them whole. */
+    static String shortPaths(String text) {
+        return PATH.matcher(text).replaceAll("$1");
     }
 
     /** {@code text} shortened in the middle with an ellipsis to at most {@code width} characters. */

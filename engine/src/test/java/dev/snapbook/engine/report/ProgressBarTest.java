@@ -46,8 +46,9 @@ class ProgressBarTest {
     void endsItsLineAtOneHundredPercentWithTheAverageRateAndIgnoresRepeats() {
         bar.update(new StepProgress("pull", 0, 0, 60 * MIB));
         now.addAndGet(3 * SECOND);
-        bar.update(new StepProgress("pull", 100, 60 * MIB, 60 * MIB));
+        bar.update(new StepProgress("pull", 50, 30 * MIB, 60 * MIB));
         bar.update(new StepProgress("pull", 100, -1, -1));
+        bar.update(new StepProgress("pull", 100, 60 * MIB, 60 * MIB));
         String text = printed();
         assertTrue(text.endsWith("\n"), text);
         assertTrue(text.contains("100%  20.0 MiB/s  done in 0:03"), text);
@@ -70,6 +71,13 @@ class ProgressBarTest {
         bar.end();
         bar.end();
         assertEquals(2, printed().chars().filter(c -> c == '\n').count());
+    }
+
+    @Test
+    void showsFilesByTheirNames() {
+        assertEquals("block commit of vda.s1 into vda.qcow2",
+                ProgressBar.shortPaths("block commit of /var/tmp/x y/vda.s1 into /var/tmp/lab/vda.qcow2".replace("x y", "xy")));
+        assertEquals("converting a/b.qcow2 to raw", ProgressBar.shortPaths("converting a/b.qcow2 to raw"));
     }
 
     @Test
