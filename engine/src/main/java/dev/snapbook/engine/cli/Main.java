@@ -32,10 +32,7 @@ public final class Main {
 
     /** Runs the command line and returns its exit code (for tests and the launcher). */
     public static int execute(String... args) {
-        CommandLine cli = new CommandLine(new Main());
-        for (CommandExtension extension : java.util.ServiceLoader.load(CommandExtension.class)) {
-            cli.addSubcommand(extension.command());
-        }
+        CommandLine cli = commandLine();
         cli.setExitCodeExceptionMapper(e -> EXIT_USAGE);
         cli.setParameterExceptionHandler((e, a) -> {
             e.getCommandLine().getErr().println("snapbook: " + e.getMessage());
@@ -49,6 +46,15 @@ public final class Main {
             return 3;
         });
         return cli.execute(args);
+    }
+
+    /** The whole command tree: the built-in commands and those of {@link CommandExtension}s on the classpath. */
+    static CommandLine commandLine() {
+        CommandLine cli = new CommandLine(new Main());
+        for (CommandExtension extension : java.util.ServiceLoader.load(CommandExtension.class)) {
+            cli.addSubcommand(extension.command());
+        }
+        return cli;
     }
 
     /** Reads the version written at build time. */
