@@ -99,7 +99,7 @@ class ProgressBarTerminalSpec extends Specification {
         duringJob.every { it.readLines().count { it.contains('block commit of') } == 1 }
 
         and: 'the run succeeded and the bar ended complete, on its own line, before the step line and the recap'
-        status == '0'
+        assert status == '0', "the run did not end with exit 0 (status '$status'); the pane:\n$screen"
         screen =~ /block commit of .*\[#{24}\] 100%  [\d.]+ [KMG]iB\/s  done in \d+:\d\d/
         screen.readLines().findIndexOf { it.contains('done in') } < screen.readLines().findIndexOf { it.contains('recap:') }
         screen.contains('=> ')
@@ -111,19 +111,43 @@ class ProgressBarTerminalSpec extends Specification {
         LabVm.hasPattern(vm.dir().resolve('vda.s2'), 0x33, '10M', '64k')
     }
 
-    def "without a terminal the same commit prints plain periodic lines and no carriage returns"() {
+    def "without a terminal the commit prints plain periodic lines; -vv shows the calls and journal entries, --log keeps them"() {
         given:
         Path playbook = commitPlaybook()
+        Path log = tmp.resolve('run.log')
 
         when:
-        def result = Command.of(snapbook(playbook)).run(Duration.ofMinutes(3), { })
+        def result = Command.of(snapbook(playbook, '-vv', '--log', log.toString())).run(Duration.ofMinutes(3), { })
+        List<String> out = result.stdout().readLines()
 
-        then:
+        then: 'plain progress lines, at most one every 2 s, ending at 100%'
         result.exitCode() == 0
         !result.stdout().contains('\r')
-        def lines = result.stdout().readLines().findAll { it.startsWith('  ... block commit of') }
+        def lines = out.findAll { it.startsWith('  ... block commit of') }
         lines.size() >= 2
         lines.last().endsWith(' 100%')
+
+        and: '-v: each libvirt call and qemu-img command line, in the order made'
+        def commit = out.findIndexOf { it.startsWith('  > virDomainBlockCommit[vda, base=' + vm.disk()) }
+        def jobInfo = out.findLastIndexOf { it.startsWith('  > virDomainGetBlockJobInfo[vda]') }
+        def info = out.findIndexOf { it.startsWith('  > qemu-img info') }
+        assert commit > 0 && jobInfo > commit && info > 0, result.stdout()
+
+        and: '-vv: each journal entry, the step announced before its libvirt call'
+        def started = out.findIndexOf { it.startsWith('  journal: {') && it.contains('"event":"step_started"') }
+        started > 0 && started < commit
+        out.any { it.startsWith('  journal: {') && it.contains('"event":"step_verified"') }
+
+        and: '--log: the same report and traces without colours, with the plan'
+        String logged = Files.readString(log)
+        logged.startsWith('snapbook run ' + playbook + ' (connection qemu:///system')
+        logged.contains('RUN Merge the overlay back into the base, slowly')
+        logged.contains('> virDomainBlockCommit[vda')
+        logged.contains('"event":"run_finished"')
+        logged.contains('recap: ok=0 changed=1')
+        !logged.contains('\u001b[')
+
+        and:
         LabVm.hasPattern(vm.disk(), 0x22, '2M', '6M')
     }
 
@@ -151,11 +175,11 @@ class ProgressBarTerminalSpec extends Specification {
     }
 
     /** The java command line of snapbook run, on this test's classpath (engine, steps, recipes). */
-    private List<String> snapbook(Path playbook) {
+    private List<String> snapbook(Path playbook, String... options) {
         [Path.of(System.getProperty('java.home'), 'bin', 'java').toString(),
          '-Dsnapbook.state=' + tmp.resolve('state'),
          '-cp', System.getProperty('java.class.path'),
-         'dev.snapbook.engine.cli.Main', 'run', '--yes', playbook.toString()]
+         'dev.snapbook.engine.cli.Main', 'run', '--yes'] + (options as List<String>) + [playbook.toString()]
     }
 
     private static String tmux(String... args) {
