@@ -5,6 +5,8 @@ import dev.snapbook.engine.plan.PlannedStep;
 import dev.snapbook.engine.run.RunListener;
 import dev.snapbook.engine.run.StepReport;
 import dev.snapbook.engine.run.StepStatus;
+import dev.snapbook.engine.spi.StepFailure;
+import dev.snapbook.engine.spi.WorldRenderer;
 
 import java.io.PrintStream;
 import java.util.EnumMap;
@@ -168,10 +170,33 @@ public final class TextReporter implements RunListener {
         }
         long irreversible = plan.irreversibleSteps().size();
         if (plan.feasible()) {
+            printPicture(plan);
             out.println("plan: feasible" + (irreversible > 0 ? ", " + irreversible
                     + " irreversible step(s): run needs --yes or a typed yes" : ""));
         } else {
             out.println(style.red("plan: NOT feasible: ") + plan.failure());
+        }
+    }
+
+    /**
+     * What the plan changes, today and after the run, as the {@link WorldRenderer}s on the class path draw it
+     * (snapshot trees and backing chains). A renderer that fails leaves a note, never fails the plan.
+     */
+    private void printPicture(PlanReport plan) {
+        if (plan.world() == null) {
+            return;
+        }
+        java.util.List<String> lines = new java.util.ArrayList<>();
+        for (WorldRenderer renderer : java.util.ServiceLoader.load(WorldRenderer.class)) {
+            try {
+                lines.addAll(renderer.render(plan.world()));
+            } catch (StepFailure | RuntimeException e) {
+                lines.add("(cannot draw the predicted state: " + e.getMessage() + ")");
+            }
+        }
+        if (!lines.isEmpty()) {
+            out.println(style.bold("today -> after the run:"));
+            lines.forEach(l -> out.println("  " + l));
         }
     }
 

@@ -151,6 +151,46 @@ class ShowSpec extends ExternalRecipeSupport {
         vda.path('chain').get(0).path('virtualSize').asLong() == 64L * 1024 * 1024
     }
 
+    def "plan ends with the tree and chain today and as predicted after the run, for the domain it changes"() {
+        given:
+        def before = world()
+        String e4 = dirA.resolve('vda.e4').toString()
+
+        when:
+        def bytes = new ByteArrayOutputStream()
+        PrintStream saved = System.out
+        int exit
+        System.setOut(new PrintStream(bytes, true, 'UTF-8'))
+        try {
+            exit = Main.execute('plan', 'recipe:external-snapshot-create', '-e', 'domain=' + vm.name(), '-e', 'name=e4',
+                    '-e', 'disk=vda', '-e', 'file=' + e4)
+        } finally {
+            System.setOut(saved)
+        }
+        List<String> lines = bytes.toString('UTF-8').readLines()
+        int pic = lines.indexOf('today -> after the run:')
+        List<String> today = lines.subList(lines.indexOf('  today:') + 1, lines.indexOf('  after the run:'))
+        List<String> after = lines.subList(lines.indexOf('  after the run:') + 1, lines.size() - 1)
+
+        then: 'the picture comes after the steps, before the verdict'
+        exit == 0
+        pic > 0 && lines.last() == 'plan: feasible'
+
+        and: 'today: e3 current, the VM on e3 over the revert overlay and the base'
+        today.contains('         └─ e3  [external, disk-snapshot]  <- current')
+        today.contains("        * ${chain()[0]}  qcow2  <- active".toString())
+
+        and: 'after: e4 under e3 and current, the VM on the new overlay in a/ over the same chain'
+        after.contains('         └─ e3  [external, disk-snapshot]')
+        after.contains('            └─ e4  [external, disk-snapshot]  <- current')
+        after.contains("        * ${e4}  qcow2  <- active".toString())
+        after.contains("        └─ ${chain()[0]}  qcow2".toString())
+        after.any { it.contains(chain()[2]) && it.endsWith('(base)') }
+
+        and: 'planning changed nothing'
+        world() == before
+    }
+
     def "an unknown domain is an error with exit 1"() {
         expect:
         show('text')[0] == 0
