@@ -47,8 +47,14 @@ final class Common {
         return d;
     }
 
-    @Option(names = "-v", description = "Print each libvirt call and command line (-vv for more).")
+    @Option(names = "-v", description = "Print each libvirt call and qemu-img command line as it happens; "
+            + "-vv also prints each journal entry as it is written.")
     boolean[] verbose = new boolean[0];
+
+    @Option(names = "--log", paramLabel = "FILE",
+            description = "Also write the whole report, every libvirt call and command line, and every journal "
+                    + "entry (as -vv) to FILE, without colours or progress bars (FILE is replaced).")
+    Path log;
 
     String connectionUri() {
         if (connection != null) {

@@ -37,10 +37,7 @@ public final class Main {
         if (System.getProperty("picocli.disable.closures") == null) {
             System.setProperty("picocli.disable.closures", "true");
         }
-        CommandLine cli = new CommandLine(new Main());
-        for (CommandExtension extension : java.util.ServiceLoader.load(CommandExtension.class)) {
-            cli.addSubcommand(extension.command());
-        }
+        CommandLine cli = commandLine();
         cli.setExitCodeExceptionMapper(e -> EXIT_USAGE);
         cli.setParameterExceptionHandler((e, a) -> {
             e.getCommandLine().getErr().println("snapbook: " + e.getMessage());
@@ -54,6 +51,15 @@ public final class Main {
             return 3;
         });
         return cli.execute(args);
+    }
+
+    /** The whole command tree: the built-in commands and those of {@link CommandExtension}s on the classpath. */
+    static CommandLine commandLine() {
+        CommandLine cli = new CommandLine(new Main());
+        for (CommandExtension extension : java.util.ServiceLoader.load(CommandExtension.class)) {
+            cli.addSubcommand(extension.command());
+        }
+        return cli;
     }
 
     /** Reads the version written at build time. */

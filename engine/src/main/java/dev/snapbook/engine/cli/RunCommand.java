@@ -11,6 +11,7 @@ import dev.snapbook.engine.plan.PlannedStep;
 import dev.snapbook.engine.plan.SavedPlan;
 import dev.snapbook.engine.report.JsonReport;
 import dev.snapbook.engine.report.Style;
+import dev.snapbook.engine.report.Tee;
 import dev.snapbook.engine.report.TextReporter;
 import dev.snapbook.engine.run.Execution;
 import dev.snapbook.engine.run.RunContext;
@@ -122,10 +123,17 @@ class RunCommand implements Callable<Integer> {
             throw new Common.UsageError("--out saves a plan: use it with 'plan' or 'run --dry-run'");
         }
 
-        TextReporter text = new TextReporter(json ? nullStream() : stdout, Style.detect(), common.verbose.length);
-        RunListener listener = text;
+        TextReporter text = new TextReporter(json ? nullStream() : stdout, Style.detect(), common.verbose.length,
+                !json && stdout == System.out && TextReporter.isTerminal());
+        PrintStream logStream = openLog();
+        TextReporter logText = logStream == null ? null : new TextReporter(logStream, new Style(false), 2);
+        RunListener listener = logText == null ? text : new Tee(List.of(text, logText));
         Execution execution = new Execution(catalog, facts, listener).lockWait(common.lockWait());
-        try (RunContext context = new RunContext(uri, listener)) {
+        try (logStream; RunContext context = new RunContext(uri, listener)) {
+            if (logText != null) {
+                logStream.println("snapbook " + (dryRun ? "plan " : "run ") + playbook + " (connection " + uri
+                        + ", started " + java.time.Instant.now() + ")");
+            }
             if (saved != null) {
                 List<WorldDiff.Difference> drift;
                 try {
@@ -148,6 +156,9 @@ class RunCommand implements Callable<Integer> {
                 } else {
                     text.printPlan(plan, uri);
                 }
+                if (logText != null) {
+                    logText.printPlan(plan, uri);
+                }
                 if (out != null) {
                     SavedPlan.write(out, source, extraVars, tags, uri, plan);
                     if (!json) {
@@ -167,12 +178,29 @@ class RunCommand implements Callable<Integer> {
                 if (!json) {
                     text.printPlan(result.plan(), uri);
                 }
+                if (logText != null) {
+                    logText.printPlan(result.plan(), uri);
+                    logStream.println("snapbook: " + result.message());
+                }
                 stderr.println("snapbook: " + result.message());
             }
             if (json) {
                 stdout.println(Json.pretty(JsonReport.of(result)));
             }
             return result.exitCode();
+        }
+    }
+
+    /** The --log file, replaced, or null without --log; a file that cannot be written is a usage error. */
+    private PrintStream openLog() {
+        if (common.log == null) {
+            return null;
+        }
+        try {
+            return new PrintStream(java.nio.file.Files.newOutputStream(common.log), true,
+                    java.nio.charset.StandardCharsets.UTF_8);
+        } catch (java.io.IOException e) {
+            throw new Common.UsageError("--log " + common.log + ": cannot write it: " + e.getMessage());
         }
     }
 

@@ -68,6 +68,12 @@ public final class RunContext implements StepContext, AutoCloseable {
     }
 
     @Override
+    public void progress(String what, long done, long total) {
+        double percent = total > 0 ? Math.min(100.0, 100.0 * done / total) : 0;
+        listener.onStepProgress(new RunListener.StepProgress(what, percent, done, total));
+    }
+
+    @Override
     public void trace(String line) {
         listener.onTrace(line);
     }

@@ -24,6 +24,17 @@ public interface RunListener {
     record StepUndone(StepReport step, boolean succeeded, String message) {
     }
 
+    /**
+     * Emitted while long work goes on: percent 0..100, and when the work is measured in bytes, {@code done}
+     * of {@code total} (both -1 when it is not).
+     */
+    record StepProgress(String what, double percent, long done, long total) {
+
+        public boolean inBytes() {
+            return total > 0 && done >= 0;
+        }
+    }
+
     /** Emitted once at the end, after on_failure and always. */
     record RunFinished(String runId, RunStatus status, List<StepReport> steps, List<String> problems,
                        String journal) {
@@ -42,6 +53,11 @@ public interface RunListener {
     }
 
     default void onStepProgress(String what, double percent) {
+    }
+
+    /** Progress measured in bytes; the default passes the percent on to {@link #onStepProgress(String, double)}. */
+    default void onStepProgress(StepProgress event) {
+        onStepProgress(event.what(), event.percent());
     }
 
     default void onTrace(String line) {

@@ -24,6 +24,14 @@ public interface StepContext {
     /** Reports progress of long work (percent 0..100) and notes, shown to the user. */
     void progress(String what, double percent);
 
+    /**
+     * Reports progress of long work measured in bytes ({@code done} of {@code total}), so a terminal can show
+     * the rate and the time left. The default reports the percent only.
+     */
+    default void progress(String what, long done, long total) {
+        progress(what, total > 0 ? Math.min(100.0, 100.0 * done / total) : 0);
+    }
+
     /** Prints a detail line at {@code -v}: each libvirt call and command line. */
     void trace(String line);
 

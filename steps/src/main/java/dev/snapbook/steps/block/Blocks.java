@@ -180,7 +180,11 @@ final class Blocks {
                 context.progress(what, 100);
                 return null;
             }
-            context.progress(what, job.percent());
+            if (job.end() > 0) {
+                context.progress(what, job.cur(), job.end());
+            } else {
+                context.progress(what, job.percent());
+            }
             if (context.cancelled()) {
                 throw new StepFailure("stopped by the user while the " + what + " job on " + name + "/" + disk
                         + " was at " + Math.round(job.percent()) + "%", "the job is cancelled; the disk keeps its image");

@@ -55,6 +55,15 @@ public final class Command {
      * @throws IOException when the program cannot be started (not installed, not executable)
      */
     public Result run(Duration timeout, Consumer<String> trace) throws IOException {
+        return run(timeout, trace, piece -> { });
+    }
+
+    /**
+     * Runs the command like {@link #run(Duration, Consumer)}, and also hands each piece of standard output
+     * to {@code output} as it arrives, split at carriage returns and newlines (progress meters, such as
+     * {@code qemu-img convert -p}, redraw one line with {@code \r}).
+     */
+    public Result run(Duration timeout, Consumer<String> trace, Consumer<String> output) throws IOException {
         trace.accept(toString());
         CommandLine line = new CommandLine(argv.get(0));
         // handleQuoting=false: Commons Exec would otherwise wrap arguments containing spaces in quotes,
@@ -64,12 +73,45 @@ public final class Command {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         ExecuteWatchdog watchdog = ExecuteWatchdog.builder().setTimeout(timeout).get();
         DefaultExecutor executor = DefaultExecutor.builder().get();
-        executor.setStreamHandler(new PumpStreamHandler(out, err));
+        executor.setStreamHandler(new PumpStreamHandler(new Pieces(out, output), err));
         executor.setWatchdog(watchdog);
         executor.setExitValues(null); // every exit code is a result, not an exception
         int exit = executor.execute(line);
         return new Result(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8),
                 watchdog.killedProcess());
+    }
+
+    /** Copies everything to {@code copy} and hands each line, ended by {@code \r} or {@code \n}, to a consumer. */
+    private static final class Pieces extends java.io.OutputStream {
+        private final ByteArrayOutputStream copy;
+        private final Consumer<String> consumer;
+        private final ByteArrayOutputStream line = new ByteArrayOutputStream();
+
+        Pieces(ByteArrayOutputStream copy, Consumer<String> consumer) {
+            this.copy = copy;
+            this.consumer = consumer;
+        }
+
+        @Override
+        public void write(int b) {
+            copy.write(b);
+            if (b == '\r' || b == '\n') {
+                if (line.size() > 0) {
+                    consumer.accept(line.toString(StandardCharsets.UTF_8));
+                    line.reset();
+                }
+            } else {
+                line.write(b);
+            }
+        }
+
+        @Override
+        public void close() {
+            if (line.size() > 0) {
+                consumer.accept(line.toString(StandardCharsets.UTF_8));
+                line.reset();
+            }
+        }
     }
 
     /** The command line for humans, with arguments that contain spaces or quotes shown quoted. */

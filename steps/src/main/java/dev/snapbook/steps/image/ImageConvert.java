@@ -24,7 +24,7 @@ import java.util.Map;
 
 /**
  * Step {@code image.convert}: copies an image's guest-visible contents into a NEW file of another format
- * ({@code qemu-img convert -U -f SRC -O FORMAT SOURCE TARGET}). The source's backing chain is flattened: the
+ * ({@code qemu-img convert -p -U -f SRC -O FORMAT SOURCE TARGET}). The source's backing chain is flattened: the
  * target is a standalone image. The target must not exist; snapbook never converts onto an existing file.
  *
  * <p>Which sources are safe: a file a running domain writes — the active image (top of the chain) of one of
@@ -130,7 +130,15 @@ public final class ImageConvert implements Step {
         }
         refuseWritten(FileUsage.now(Libvirt.session(context), qemuImg, source), source, params.bool("refuse_open"));
         try {
-            qemuImg.convert(Path.of(source), sourceFormat, Path.of(target), format);
+            String what = "converting " + source + " to " + format;
+            long total = sourceSize(qemuImg, source);
+            qemuImg.convert(Path.of(source), sourceFormat, Path.of(target), format, percent -> {
+                if (total > 0) {
+                    context.progress(what, Math.round(total * percent / 100), total);
+                } else {
+                    context.progress(what, percent);
+                }
+            });
         } catch (StepFailure e) {
             // The target did not exist before: whatever qemu-img left of it is ours to remove.
             try {
@@ -143,6 +151,15 @@ public final class ImageConvert implements Step {
         long size = ImageFactSource.observe(Path.of(target), qemuImg).virtualSize();
         return Outcome.changed("converted " + source + " (" + sourceFormat + ") to " + target + " (" + format + ")",
                 result(target, format, size));
+    }
+
+    /** The source's virtual size, which qemu-img's percent is of, or 0 when it cannot be read. */
+    private static long sourceSize(QemuImg qemuImg, String source) {
+        try {
+            return qemuImg.info(Path.of(source), false).get(0).path("virtual-size").asLong(0);
+        } catch (StepFailure e) {
+            return 0;
+        }
     }
 
     @Override

@@ -165,7 +165,7 @@ public final class QemuImg {
 
     /** The argument vector of {@link #convert}. */
     public List<String> convertArgv(Path source, String sourceFormat, Path target, String format) {
-        List<String> argv = new ArrayList<>(List.of(program, "convert", "-U"));
+        List<String> argv = new ArrayList<>(List.of(program, "convert", "-p", "-U"));
         if (sourceFormat != null) {
             argv.addAll(List.of("-f", sourceFormat));
         }
@@ -174,12 +174,47 @@ public final class QemuImg {
     }
 
     /**
-     * {@code qemu-img convert -U [-f SRC_FORMAT] -O FORMAT SOURCE TARGET}: a new, standalone image with the
+     * {@code qemu-img convert -p -U [-f SRC_FORMAT] -O FORMAT SOURCE TARGET}: a new, standalone image with the
      * source's guest-visible contents (its backing chain flattened in). {@code -U} lets it read a backing
      * layer a running domain has open read-only; callers refuse images that are written while it runs.
+     * {@code -p} makes qemu-img print its progress, {@code (12.50/100%)}, which goes to {@code percent} as
+     * it comes. Conversions of large images take long: this one may run for {@link #CONVERT_TIMEOUT}.
      */
-    public void convert(Path source, String sourceFormat, Path target, String format) throws StepFailure {
-        run(Command.of(convertArgv(source, sourceFormat, target, format)), source);
+    public void convert(Path source, String sourceFormat, Path target, String format,
+                        java.util.function.DoubleConsumer percent) throws StepFailure {
+        Command command = Command.of(convertArgv(source, sourceFormat, target, format));
+        Command.Result result;
+        try {
+            result = command.run(CONVERT_TIMEOUT, trace, piece -> {
+                double p = convertProgress(piece);
+                if (p >= 0) {
+                    percent.accept(p);
+                }
+            });
+        } catch (IOException e) {
+            throw new StepFailure("cannot run " + program + " for " + source + ": " + e.getMessage(),
+                    "install qemu-utils (Debian: apt-get install qemu-utils)", e);
+        }
+        if (result.timedOut()) {
+            throw new StepFailure(program + " did not finish within " + CONVERT_TIMEOUT.toMinutes() + " minutes on "
+                    + source + ": " + command, "check whether the file is on a hung filesystem", null);
+        }
+        if (!result.succeeded()) {
+            throw new StepFailure(program + " failed on " + source + " (exit " + result.exitCode() + "): "
+                    + result.stderr().strip(), "the command was: " + command, null);
+        }
+    }
+
+    /** How long a conversion may run before it is killed. */
+    public static final Duration CONVERT_TIMEOUT = Duration.ofHours(2);
+
+    private static final java.util.regex.Pattern CONVERT_PROGRESS =
+            java.util.regex.Pattern.compile("\\(\\s*(\\d+(?:\\.\\d+)?)/100%\\)");
+
+    /** The percent in one line of {@code qemu-img convert -p} output, {@code "    (12.50/100%)"}, or -1. */
+    static double convertProgress(String piece) {
+        java.util.regex.Matcher m = CONVERT_PROGRESS.matcher(piece);
+        return m.find() ? Double.parseDouble(m.group(1)) : -1;
     }
 
     /** The argument vector of {@link #createImage}. */

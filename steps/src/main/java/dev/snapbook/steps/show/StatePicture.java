@@ -12,6 +12,8 @@ import dev.snapbook.steps.snapshot.SnapshotFactSource;
 import dev.snapbook.steps.snapshot.SnapshotFacts;
 import dev.snapbook.steps.snapshot.SnapshotTree;
 
+import dev.snapbook.engine.spi.FactKey;
+import dev.snapbook.engine.spi.World;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -75,6 +77,44 @@ public record StatePicture(String domain, String state, String current, List<Sna
         return new StatePicture(domain, facts.state(), tree == null ? null : tree.current(), snapshots, disks);
     }
 
+    /**
+     * The picture of {@code domain} in a plan's world, read-only: today's ({@link World#observed}) or the
+     * predicted one ({@link World#get}); null when the domain does not exist in it. Sizes are left out.
+     */
+    public static StatePicture of(World world, String domain, boolean predicted) throws StepFailure {
+        DomainFacts facts = predicted ? world.get(DomainFacts.key(domain)) : world.observed(DomainFacts.key(domain));
+        if (facts == null) {
+            return null;
+        }
+        SnapshotTree tree = predicted ? world.get(SnapshotTree.key(domain)) : world.observed(SnapshotTree.key(domain));
+        List<Snapshot> snapshots = new ArrayList<>();
+        if (tree != null) {
+            for (SnapshotFacts s : tree.snapshots()) {
+                snapshots.add(new Snapshot(s.name(), s.parent(), s.location(), s.state(),
+                        s.name().equals(tree.current()), tree.children(s.name())));
+            }
+        }
+        List<Disk> disks = new ArrayList<>();
+        for (DiskFacts d : facts.disks()) {
+            if (d.source() == null || !"file".equals(d.type())) {
+                continue;
+            }
+            FactKey<ImageFacts> key = ImageFacts.key(d.source());
+            ImageFacts image = predicted ? world.get(key) : world.observed(key);
+            List<Layer> chain = new ArrayList<>();
+            if (image == null) {
+                chain.add(new Layer(d.source(), d.format(), null, null, true));
+            } else {
+                chain.add(new Layer(image.path(), image.format(), image.virtualSize(), null, true));
+                for (ImageFacts.Layer l : image.backingChain()) {
+                    chain.add(new Layer(l.file(), l.format(), null, null, false));
+                }
+            }
+            disks.add(new Disk(d.target(), d.format(), chain));
+        }
+        return new StatePicture(domain, facts.state(), tree == null ? null : tree.current(), snapshots, disks);
+    }
+
     private static Long size(String file) {
         try {
             return Files.size(Path.of(file));
@@ -85,6 +125,11 @@ public record StatePicture(String domain, String state, String current, List<Sna
 
     /** The text tree for a terminal. */
     public String text() {
+        return text(true);
+    }
+
+    /** The text tree; without {@code sizes}, files are shown without their sizes (for predicted states). */
+    public String text(boolean sizes) {
         StringBuilder out = new StringBuilder();
         out.append(domain).append(" (").append(state).append(")\n");
         out.append("snapshots:");
@@ -105,12 +150,12 @@ public record StatePicture(String domain, String state, String current, List<Sna
             for (int i = 0; i < d.chain().size(); i++) {
                 Layer l = d.chain().get(i);
                 out.append(indent).append(i == 0 ? "* " : "└─ ").append(l.file()).append("  ").append(l.format());
-                if (l.virtualSize() != null) {
+                if (sizes && l.virtualSize() != null) {
                     out.append("  ").append(human(l.virtualSize())).append(" virtual");
                 }
-                if (l.fileSize() != null) {
+                if (sizes && l.fileSize() != null) {
                     out.append("  ").append(human(l.fileSize())).append(" on disk");
-                } else {
+                } else if (sizes) {
                     out.append("  MISSING");
                 }
                 if (l.active()) {

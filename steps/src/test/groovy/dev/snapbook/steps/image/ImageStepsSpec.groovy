@@ -162,7 +162,7 @@ class ImageStepsSpec extends Specification {
         def planned = step.plan(params(step, [source: src, target: raw, format: 'raw']), world)
 
         then:
-        planned.actions() == ["qemu-img convert -U -f qcow2 -O raw $src $raw".toString()]
+        planned.actions() == ["qemu-img convert -p -U -f qcow2 -O raw $src $raw".toString()]
         world.get(ImageFacts.key(raw)) == new ImageFacts(raw, 'raw', 16L << 20, [])
         snapshotOfWorld() == before
 
