@@ -55,8 +55,9 @@ public final class Libvirt implements AutoCloseable {
     private static final int MONITOR_HMP = 1;
 
     private final String uri;
-    private final Connect connect;
+    private Connect connect;
     private final Consumer<String> trace;
+    private boolean reconnected;
 
     private Libvirt(String uri, Connect connect, Consumer<String> trace) {
         this.uri = uri;
@@ -101,6 +102,17 @@ public final class Libvirt implements AutoCloseable {
 
     /** Whether a domain named {@code name} is defined or running ({@code virDomainLookupByName}). */
     public boolean exists(String name) throws StepFailure {
+        try {
+            return existsOnce(name);
+        } catch (StepFailure e) {
+            if (!lost(e) || !reconnect("virDomainLookupByName", name)) {
+                throw e;
+            }
+            return existsOnce(name);
+        }
+    }
+
+    private boolean existsOnce(String name) throws StepFailure {
         trace.accept("virDomainLookupByName(" + name + ")");
         try {
             connect.domainLookupByName(name).free();
@@ -115,7 +127,7 @@ public final class Libvirt implements AutoCloseable {
 
     /** The domain's state ({@code virDomainGetInfo}). */
     public PowerState state(String name) throws StepFailure {
-        return call("virDomainGetInfo", name, d -> {
+        return read("virDomainGetInfo", name, d -> {
             try {
                 DomainInfo.DomainState s = d.getInfo().state;
                 return PowerState.valueOf(s.name().substring("VIR_DOMAIN_".length()));
@@ -129,12 +141,12 @@ public final class Libvirt implements AutoCloseable {
 
     /** Whether the domain has a persistent definition ({@code virDomainIsPersistent}). */
     public boolean persistent(String name) throws StepFailure {
-        return call("virDomainIsPersistent", name, d -> d.isPersistent() == 1);
+        return read("virDomainIsPersistent", name, d -> d.isPersistent() == 1);
     }
 
     /** The domain's XML ({@code virDomainGetXMLDesc}), the live or the persistent definition. */
     public String xmlDesc(String name, XmlView view) throws StepFailure {
-        return call("virDomainGetXMLDesc[" + view + "]", name, d -> d.getXMLDesc(view.flag));
+        return read("virDomainGetXMLDesc[" + view + "]", name, d -> d.getXMLDesc(view.flag));
     }
 
     /** Starts a defined, shut-off domain ({@code virDomainCreate}). */
@@ -188,7 +200,100 @@ public final class Libvirt implements AutoCloseable {
                 d -> d.qemuMonitorCommand(command, MONITOR_HMP));
     }
 
+    /**
+     * A read-only call: when the connection to libvirtd was lost (libvirtd restarted), the session reconnects
+     * once and asks again — reading twice changes nothing.
+     */
+    private <T> T read(String function, String name, Call<T> body) throws StepFailure {
+        try {
+            return call(function, name, body);
+        } catch (StepFailure e) {
+            if (!lost(e) || !reconnect(function, name)) {
+                throw e;
+            }
+            return call(function, name, body);
+        }
+    }
+
+    /**
+     * A call that may change something. When the connection is lost during it, it is NOT repeated: libvirtd
+     * may or may not have done it. The session reconnects (so verification and undo can look) and the step
+     * fails saying so; the runner then re-checks through the step's verify and undo what was done.
+     */
     private <T> T call(String function, String name, Call<T> body) throws StepFailure {
+        try {
+            return once(function, name, body);
+        } catch (StepFailure e) {
+            if (!lost(e) || !reconnect(function, name)) {
+                throw e;
+            }
+            throw new StepFailure("the connection to libvirtd at " + uri + " was lost during " + function + "(" + name
+                    + "); snapbook reconnected but did not repeat the call: whether it took effect is unknown",
+                    "check with: virsh -c " + uri + " dominfo " + name + "; snapbook runs / snapbook recover", e);
+        }
+    }
+
+    /** Whether {@code e} says the connection to libvirtd is gone rather than that the call was refused. */
+    private boolean lost(StepFailure e) {
+        org.libvirt.Error error = e.getCause() instanceof LibvirtException le ? le.getError()
+                : e.getCause() instanceof BlockJobsNative.NativeError ne ? ne.error : null;
+        if (error == null) {
+            return false;
+        }
+        ErrorNumber code = error.getCode();
+        if (code == ErrorNumber.VIR_ERR_NO_CONNECT || code == ErrorNumber.VIR_ERR_SYSTEM_ERROR
+                || code == ErrorNumber.VIR_ERR_RPC) {
+            return true;
+        }
+        if (code == ErrorNumber.VIR_ERR_INTERNAL_ERROR) {
+            try {
+                return !connect.isAlive();
+            } catch (LibvirtException | RuntimeException dead) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Opens a new connection in place of the lost one, once per session (a second loss stops the step).
+     * Returns whether it did.
+     */
+    private synchronized boolean reconnect(String function, String name) {
+        if (reconnected) {
+            return false;
+        }
+        reconnected = true;
+        trace.accept("connection to " + uri + " lost during " + function + "(" + name + "): virConnectOpen(" + uri
+                + ") again");
+        Connect old = connect;
+        long end = System.currentTimeMillis() + 30_000;
+        while (true) {
+            try {
+                Connect fresh = new Connect(uri, false);
+                fresh.setConnectionErrorCallback(QUIET);
+                connect = fresh;
+                try {
+                    old.close();
+                } catch (LibvirtException | RuntimeException ignored) {
+                    // the old connection is dead; closing it only frees its memory
+                }
+                return true;
+            } catch (LibvirtException e) {
+                if (System.currentTimeMillis() > end) {
+                    return false;
+                }
+                try {
+                    Thread.sleep(500);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            }
+        }
+    }
+
+    private <T> T once(String function, String name, Call<T> body) throws StepFailure {
         trace.accept(function + "(" + name + ")");
         Domain d;
         try {
@@ -309,12 +414,19 @@ public final class Libvirt implements AutoCloseable {
 
     /** The names of the domain's snapshots, in libvirt's order ({@code virDomainSnapshotListNames}). */
     public java.util.List<String> snapshotNames(String name) throws StepFailure {
-        return call("virDomainSnapshotListNames", name, d -> java.util.List.of(d.snapshotListNames(0)));
+        return read("virDomainSnapshotListNames", name, d -> java.util.List.of(d.snapshotListNames(0)));
     }
 
     /** The snapshot's XML ({@code virDomainSnapshotGetXMLDesc}). */
     public String snapshotXmlDesc(String name, String snapshot) throws StepFailure {
-        return onSnapshot("virDomainSnapshotGetXMLDesc", name, snapshot, org.libvirt.DomainSnapshot::getXMLDesc);
+        return read("virDomainSnapshotGetXMLDesc[" + snapshot + "]", name, d -> {
+            org.libvirt.DomainSnapshot s = d.snapshotLookupByName(snapshot);
+            try {
+                return s.getXMLDesc();
+            } finally {
+                s.free();
+            }
+        });
     }
 
     /**
@@ -322,7 +434,7 @@ public final class Libvirt implements AutoCloseable {
      * {@code virDomainSnapshotCurrent}).
      */
     public String snapshotCurrent(String name) throws StepFailure {
-        return call("virDomainSnapshotCurrent", name, d -> {
+        return read("virDomainSnapshotCurrent", name, d -> {
             if (d.hasCurrentSnapshot() != 1) {
                 return null;
             }
@@ -371,6 +483,17 @@ public final class Libvirt implements AutoCloseable {
 
     /** The names of every domain on the connection, running and defined ({@code virConnectListDomains} ...). */
     public java.util.List<String> domainNames() throws StepFailure {
+        try {
+            return domainNamesOnce();
+        } catch (StepFailure e) {
+            if (!lost(e) || !reconnect("virConnectListDomains", "(all)")) {
+                throw e;
+            }
+            return domainNamesOnce();
+        }
+    }
+
+    private java.util.List<String> domainNamesOnce() throws StepFailure {
         trace.accept("virConnectListDomains(); virConnectListDefinedDomains()");
         try {
             java.util.Set<String> names = new java.util.TreeSet<>(java.util.List.of(connect.listDefinedDomains()));
@@ -518,8 +641,15 @@ public final class Libvirt implements AutoCloseable {
      * sets only once QEMU reported the job ready, the condition for a safe pivot.
      */
     public BlockJobInfo blockJob(String name, String disk) throws StepFailure {
-        BlockJobsNative.JobInfo info = nativeCall("virDomainGetBlockJobInfo[" + disk + "]", name,
-                d -> BlockJobsNative.blockJobInfo(d, disk));
+        BlockJobsNative.JobInfo info;
+        try {
+            info = nativeCall("virDomainGetBlockJobInfo[" + disk + "]", name, d -> BlockJobsNative.blockJobInfo(d, disk));
+        } catch (StepFailure e) {
+            if (!lost(e) || !reconnect("virDomainGetBlockJobInfo", name)) {
+                throw e;
+            }
+            info = nativeCall("virDomainGetBlockJobInfo[" + disk + "]", name, d -> BlockJobsNative.blockJobInfo(d, disk));
+        }
         if (info == null) {
             return null;
         }
@@ -601,7 +731,7 @@ public final class Libvirt implements AutoCloseable {
      * exactly as it was, graphics passwords included (disk.swap's undo).
      */
     public String persistentXmlWithSecrets(String name) throws StepFailure {
-        return call("virDomainGetXMLDesc[INACTIVE|SECURE]", name, d -> d.getXMLDesc(XmlView.INACTIVE.flag | 1));
+        return read("virDomainGetXMLDesc[INACTIVE|SECURE]", name, d -> d.getXMLDesc(XmlView.INACTIVE.flag | 1));
     }
 
     /**
