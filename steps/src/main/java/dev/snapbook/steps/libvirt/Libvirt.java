@@ -15,6 +15,11 @@ import org.libvirt.LibvirtException;
  * {@link StepContext#resource}. Each method wraps one libvirt call, named after it with the {@code vir}
  * prefix stripped, takes the domain by name, traces the call, and turns every {@link LibvirtException}
  * into a {@link StepFailure} in {@link #failure} — the one place that decides what an error means.
+ *
+ * <p>libvirtd going away (restarted, socket closed) is survived once per session: the session opens a new
+ * connection; a read-only call is then asked again, while a call that may change something is not repeated —
+ * it fails with {@link StepFailure.OutcomeUnknown}, which stops the run with its journal for
+ * {@code snapbook recover}.
  */
 public final class Libvirt implements AutoCloseable {
 
@@ -172,6 +177,20 @@ public final class Libvirt implements AutoCloseable {
 
     /** Defines (or redefines) a persistent domain ({@code virDomainDefineXML}); returns its name. */
     public String defineXml(String xml) throws StepFailure {
+        try {
+            return defineXmlOnce(xml);
+        } catch (StepFailure e) {
+            if (!lost(e) || !reconnect("virDomainDefineXML", "(new definition)")) {
+                throw e;
+            }
+            throw new StepFailure.OutcomeUnknown("the connection to libvirtd at " + uri + " was lost during"
+                    + " virDomainDefineXML: snapbook reconnected but did not repeat it: whether the definition changed"
+                    + " is unknown", "the run stops here; snapbook recover RUN_ID re-verifies this step, then"
+                    + " --rollback or --resume", e);
+        }
+    }
+
+    private String defineXmlOnce(String xml) throws StepFailure {
         trace.accept("virDomainDefineXML(...)");
         try {
             Domain d = connect.domainDefineXML(xml);
@@ -206,19 +225,19 @@ public final class Libvirt implements AutoCloseable {
      */
     private <T> T read(String function, String name, Call<T> body) throws StepFailure {
         try {
-            return call(function, name, body);
+            return once(function, name, body);
         } catch (StepFailure e) {
             if (!lost(e) || !reconnect(function, name)) {
                 throw e;
             }
-            return call(function, name, body);
+            return once(function, name, body);
         }
     }
 
     /**
      * A call that may change something. When the connection is lost during it, it is NOT repeated: libvirtd
-     * may or may not have done it. The session reconnects (so verification and undo can look) and the step
-     * fails saying so; the runner then re-checks through the step's verify and undo what was done.
+     * may or may not have done it. The session reconnects (so that recovery can look) and the step fails with
+     * {@link StepFailure.OutcomeUnknown}: the run stops there, and {@code snapbook recover} re-verifies it.
      */
     private <T> T call(String function, String name, Call<T> body) throws StepFailure {
         try {
@@ -227,9 +246,9 @@ public final class Libvirt implements AutoCloseable {
             if (!lost(e) || !reconnect(function, name)) {
                 throw e;
             }
-            throw new StepFailure("the connection to libvirtd at " + uri + " was lost during " + function + "(" + name
-                    + "); snapbook reconnected but did not repeat the call: whether it took effect is unknown",
-                    "check with: virsh -c " + uri + " dominfo " + name + "; snapbook runs / snapbook recover", e);
+            throw new StepFailure.OutcomeUnknown("the connection to libvirtd at " + uri + " was lost during " + function
+                    + "(" + name + "); snapbook reconnected but did not repeat the call: whether it took effect is unknown",
+                    "the run stops here; snapbook recover RUN_ID re-verifies this step, then --rollback or --resume", e);
         }
     }
 
@@ -643,12 +662,12 @@ public final class Libvirt implements AutoCloseable {
     public BlockJobInfo blockJob(String name, String disk) throws StepFailure {
         BlockJobsNative.JobInfo info;
         try {
-            info = nativeCall("virDomainGetBlockJobInfo[" + disk + "]", name, d -> BlockJobsNative.blockJobInfo(d, disk));
+            info = nativeOnce("virDomainGetBlockJobInfo[" + disk + "]", name, d -> BlockJobsNative.blockJobInfo(d, disk));
         } catch (StepFailure e) {
             if (!lost(e) || !reconnect("virDomainGetBlockJobInfo", name)) {
                 throw e;
             }
-            info = nativeCall("virDomainGetBlockJobInfo[" + disk + "]", name, d -> BlockJobsNative.blockJobInfo(d, disk));
+            info = nativeOnce("virDomainGetBlockJobInfo[" + disk + "]", name, d -> BlockJobsNative.blockJobInfo(d, disk));
         }
         if (info == null) {
             return null;
@@ -700,7 +719,21 @@ public final class Libvirt implements AutoCloseable {
         }
     }
 
+    /** A call through JNA that may change something: as {@link #call}, never repeated after a lost connection. */
     private <T> T nativeCall(String function, String name, NativeCall<T> body) throws StepFailure {
+        try {
+            return nativeOnce(function, name, body);
+        } catch (StepFailure e) {
+            if (!lost(e) || !reconnect(function, name)) {
+                throw e;
+            }
+            throw new StepFailure.OutcomeUnknown("the connection to libvirtd at " + uri + " was lost during " + function
+                    + "(" + name + "); snapbook reconnected but did not repeat the call: whether it took effect is unknown",
+                    "the run stops here; snapbook recover RUN_ID re-verifies this step, then --rollback or --resume", e);
+        }
+    }
+
+    private <T> T nativeOnce(String function, String name, NativeCall<T> body) throws StepFailure {
         trace.accept(function + "(" + name + ")");
         Domain d;
         try {
