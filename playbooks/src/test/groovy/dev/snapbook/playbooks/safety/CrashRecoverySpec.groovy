@@ -5,6 +5,7 @@ import dev.snapbook.engine.journal.RunRecord
 import dev.snapbook.playbooks.recipes.ExternalRecipeSupport
 import dev.snapbook.steps.exec.Command
 import dev.snapbook.steps.lab.LabVm
+import dev.snapbook.steps.lab.Libvirtd
 import dev.snapbook.steps.libvirt.PowerState
 import spock.lang.Requires
 
@@ -259,10 +260,10 @@ class CrashRecoverySpec extends ExternalRecipeSupport {
         copyWithPause('external-snapshot-revert', 3)
         startChild('external-snapshot-revert', [domain: vm.name(), snapshot: 's1', timeout: '1s'], ['-v'])
         awaitPause()
-        long pidBefore = libvirtdPid()
+        long pidBefore = Libvirtd.pid()
 
         when: 'libvirtd is stopped and started again, then the run goes on'
-        restartLibvirtd()
+        Libvirtd.restart()
         Files.createFile(release())
         int rc = child.waitFor()
         if (rc != 0) {
@@ -270,7 +271,7 @@ class CrashRecoverySpec extends ExternalRecipeSupport {
         }
 
         then: 'libvirtd was really restarted, and the run noticed, reconnected once and went through'
-        libvirtdPid() != pidBefore
+        Libvirtd.pid() != pidBefore
         childLog().contains('lost during')
         childLog().contains('virConnectOpen(qemu:///system) again')
         rc == 0
@@ -282,50 +283,7 @@ class CrashRecoverySpec extends ExternalRecipeSupport {
         chainHealthy()
 
         cleanup:
-        ensureLibvirtd()
-    }
-
-    /** Stops libvirtd (SIGTERM, as a restart does) and starts it again; it is never left stopped. */
-    static void restartLibvirtd() {
-        long pid = libvirtdPid()
-        try {
-            assert new ProcessBuilder('kill', '-TERM', Long.toString(pid)).start().waitFor() == 0
-            long end = System.currentTimeMillis() + 20_000
-            while (ProcessHandle.of(pid).map { it.alive }.orElse(false) && System.currentTimeMillis() < end) {
-                Thread.sleep(100)
-            }
-        } finally {
-            ensureLibvirtd()
-        }
-    }
-
-    static long libvirtdPid() {
-        Path file = Path.of('/run/libvirtd.pid')
-        if (Files.exists(file)) {
-            return Long.parseLong(Files.readString(file).strip())
-        }
-        def r = Command.of('pgrep', '-x', 'libvirtd').run(Duration.ofSeconds(10), { })
-        assert r.succeeded(): 'libvirtd is not running'
-        Long.parseLong(r.stdout().readLines()[0].strip())
-    }
-
-    /** Starts libvirtd when it does not answer, and waits until it does. */
-    static void ensureLibvirtd() {
-        if (answers()) {
-            return
-        }
-        if (Command.of('pgrep', '-x', 'libvirtd').run(Duration.ofSeconds(10), { }).exitCode() != 0) {
-            Command.of('libvirtd', '-d').run(Duration.ofSeconds(30), { })
-        }
-        long end = System.currentTimeMillis() + 60_000
-        while (!answers()) {
-            assert System.currentTimeMillis() < end, 'libvirtd did not come back within 60s: start it with libvirtd -d'
-            Thread.sleep(250)
-        }
-    }
-
-    static boolean answers() {
-        Command.of('virsh', '-c', LabVm.URI, 'version').run(Duration.ofSeconds(10), { }).succeeded()
+        Libvirtd.ensureRunning()
     }
 
     // ---- helpers ---------------------------------------------------------------------------------------------

@@ -264,14 +264,16 @@ public final class Libvirt implements AutoCloseable {
                 || code == ErrorNumber.VIR_ERR_RPC) {
             return true;
         }
-        if (code == ErrorNumber.VIR_ERR_INTERNAL_ERROR) {
-            try {
-                return !connect.isAlive();
-            } catch (LibvirtException | RuntimeException dead) {
-                return true;
-            }
+        return code == ErrorNumber.VIR_ERR_INTERNAL_ERROR && dead();
+    }
+
+    /** Whether the connection is closed ({@code virConnectIsAlive}); "internal error: client socket is closed". */
+    private boolean dead() {
+        try {
+            return !connect.isAlive();
+        } catch (LibvirtException | RuntimeException e) {
+            return true;
         }
-        return false;
     }
 
     /**
@@ -352,8 +354,10 @@ public final class Libvirt implements AutoCloseable {
                     + "; list the domains with: virsh -c " + uri + " list --all";
             case VIR_ERR_OPERATION_INVALID -> "the domain is not in a state that allows this; check it with: virsh -c "
                     + uri + " domstate --reason " + name;
-            case VIR_ERR_NO_CONNECT, VIR_ERR_SYSTEM_ERROR -> "the connection to libvirtd was lost or refused;"
-                    + " check: virsh -c " + uri + " version";
+            case VIR_ERR_NO_CONNECT, VIR_ERR_SYSTEM_ERROR, VIR_ERR_RPC -> "the connection to libvirtd was lost or"
+                    + " refused; check: virsh -c " + uri + " version";
+            case VIR_ERR_INTERNAL_ERROR -> dead() ? "the connection to libvirtd was lost; check: virsh -c " + uri
+                    + " version" : "see the domain's log (/var/log/libvirt/qemu/" + name + ".log) and libvirtd's log";
             case VIR_ERR_AUTH_FAILED, VIR_ERR_AUTH_CANCELLED -> "snapbook has no permission on " + uri
                     + "; run as a user allowed to manage domains (root or group libvirt)";
             case VIR_ERR_OPERATION_TIMEOUT -> "libvirt timed out, usually because another job holds the domain;"
