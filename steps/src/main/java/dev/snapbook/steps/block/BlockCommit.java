@@ -88,7 +88,8 @@ public final class BlockCommit implements Step {
     @Override
     public String undoes() {
         return "The states held by the merged layers are gone once merged into base. The chain before the commit is"
-                + " recorded in the journal, but snapbook cannot rebuild it.";
+                + " recorded in the journal, but snapbook cannot rebuild it. If the run is killed while the job runs,"
+                + " snapbook recover --rollback cancels the job without a pivot; --resume awaits it and pivots.";
     }
 
     @Override

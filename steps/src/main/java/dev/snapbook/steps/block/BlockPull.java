@@ -67,7 +67,8 @@ public final class BlockPull implements Step {
     @Override
     public String undoes() {
         return "The active image takes in the data of the pulled layers and no longer depends on them. The chain"
-                + " before the pull is recorded in the journal, but snapbook cannot restore it.";
+                + " before the pull is recorded in the journal, but snapbook cannot restore it. If the run is killed"
+                + " while the job runs, snapbook recover --rollback cancels the job; --resume awaits its end.";
     }
 
     @Override
