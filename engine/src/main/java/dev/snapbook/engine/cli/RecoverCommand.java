@@ -37,7 +37,10 @@ import java.util.concurrent.Callable;
  * {@code snapbook recover RUN_ID}: shows what an interrupted run did; {@code --rollback} undoes it in
  * reverse, {@code --resume} continues from the first step that did not complete. The step that was in
  * progress when the run stopped is re-verified against the real system first: if its effect is there
- * it counts as done (and is undone by a rollback), otherwise it is treated as not done.
+ * it counts as done (and is undone by a rollback), otherwise it is treated as not done. Before that, the step
+ * ends what it left going without the process ({@link dev.snapbook.engine.spi.Step#settle}: a block job is
+ * cancelled for a rollback, awaited for a resume). Recovery holds the same locks as a run. A rollback is refused
+ * once an irreversible step has completed: undoing the steps before it would restore what it consumed.
  */
 @Command(name = "recover", mixinStandardHelpOptions = true,
         description = "Inspect an interrupted run; roll it back (--rollback) or resume it (--resume).")
@@ -135,8 +138,13 @@ class RecoverCommand implements Callable<Integer> {
             return 2;
         }
         TextReporter reporter = new TextReporter(System.out, Style.detect(), 0);
-        try (locks; RunContext context = new RunContext(uri, reporter);
-             Journal journal = Journal.create(Journal.defaultDirectory())) {
+        try (locks; RunContext context = new RunContext(uri, reporter)) {
+            // asked before anything is touched: resuming may finish a merge the killed run started
+            if (action.resume && !yes && !confirmOnTerminal(runId)) {
+                System.err.println("snapbook: resuming continues a half-done change without a fresh plan; "
+                        + "pass --yes to confirm");
+                return 2;
+            }
             List<Runner.Completed> completed = new ArrayList<>();
             int next = 0;
             for (RunRecord.StepRecord s : record.steps()) {
@@ -189,34 +197,32 @@ class RecoverCommand implements Callable<Integer> {
             Runner runner = new Runner(catalog, reporter);
             Runner.Resume resume = new Runner.Resume(runId, next, completed);
             RunListener.RunFinished finished;
-            if (action.rollback) {
-                finished = runner.rollBack(playbook, extraVars, context, journal, resume);
-            } else {
-                if (!yes && !confirmOnTerminal(next, playbook.steps().size())) {
-                    System.err.println("snapbook: resuming continues a half-done change without a fresh plan; "
-                            + "pass --yes to confirm");
-                    return 2;
+            try (Journal journal = Journal.create(Journal.defaultDirectory())) {
+                if (action.rollback) {
+                    finished = runner.rollBack(playbook, extraVars, context, journal, resume);
+                } else {
+                    Map<String, Object> origin = new LinkedHashMap<>();
+                    origin.put("playbook_file", start.path("playbook_file").asText());
+                    origin.put("playbook_groovy", start.path("playbook_groovy").asBoolean());
+                    origin.put("playbook_text", start.path("playbook_text").asText());
+                    finished = runner.run(playbook, extraVars, tags, context, journal, origin, resume);
                 }
-                Map<String, Object> origin = new LinkedHashMap<>();
-                origin.put("playbook_file", start.path("playbook_file").asText());
-                origin.put("playbook_groovy", start.path("playbook_groovy").asBoolean());
-                origin.put("playbook_text", start.path("playbook_text").asText());
-                finished = runner.run(playbook, extraVars, tags, context, journal, origin, resume);
             }
             try (Journal original = Journal.reopen(file, runId)) {
                 original.write("run_recovered", Map.of("action", action.rollback ? "rollback" : "resume",
-                        "by", journal.runId(), "status", finished.status().name().toLowerCase(java.util.Locale.ROOT)));
+                        "by", finished.runId(), "status", finished.status().name().toLowerCase(java.util.Locale.ROOT)));
             }
             return finished.status().exitCode();
         }
     }
 
-    private static boolean confirmOnTerminal(int next, int total) {
+    private static boolean confirmOnTerminal(String runId) {
         java.io.Console console = System.console();
         if (console == null) {
             return false;
         }
-        String answer = console.readLine("Resume at step %d of %d without a fresh plan? Type 'yes': ", next + 1, total);
+        String answer = console.readLine("Resume run %s after its last completed step, without a fresh plan? "
+                + "Type 'yes': ", runId);
         return answer != null && answer.strip().equals("yes");
     }
 
