@@ -107,6 +107,7 @@ public record RunRecord(String runId, Path file, String started, String playbook
                 case "run_recovered" -> recovered = "recovered (" + e.path("action").asText() + " by run "
                         + e.path("by").asText() + ": " + e.path("status").asText().replace('_', ' ') + ")";
                 case "run_finished" -> status = switch (e.path("status").asText()) {
+                    case "stopped" -> "interrupted";
                     case "succeeded" -> "completed";
                     case "rolled_back" -> "rolled back";
                     case "rollback_incomplete" -> "rollback incomplete";

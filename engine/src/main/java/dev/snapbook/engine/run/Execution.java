@@ -70,15 +70,11 @@ public final class Execution {
                       Map<String, Object> extraVars, Set<String> tags, RunContext context,
                       Path stateDir, Confirmation confirmation) throws IOException {
         PlanReport plan = plan(playbook, extraVars, tags, context);
-        if (!plan.feasible()) {
-            return new Result(plan, null, plan.invalidInput() ? RunStatus.REFUSED : RunStatus.PLAN_FAILED,
-                    "nothing was done: " + plan.failure());
+        if (!plan.feasible() && plan.invalidInput()) {
+            return new Result(plan, null, RunStatus.REFUSED, "nothing was done: " + plan.failure());
         }
-        List<PlannedStep> irreversible = plan.irreversibleSteps();
-        if (!irreversible.isEmpty() && !confirmation.confirm(irreversible)) {
-            return new Result(plan, null, RunStatus.REFUSED, "nothing was done: " + irreversible.size()
-                    + " irreversible step(s) were not confirmed; pass --yes, or answer 'yes' at the prompt");
-        }
+        // The locks are taken before the plan is accepted: a plan made while another run works on the same
+        // domain saw a half-done world, so it is made again once that run has finished.
         java.util.Set<String> lockNames = new java.util.TreeSet<>();
         plan.steps().forEach(s -> lockNames.addAll(s.locks()));
         Locks locks;
@@ -87,6 +83,20 @@ public final class Execution {
                     + ", playbook '" + playbook.name() + "', since " + java.time.Instant.now(), lockWait);
         } catch (Locks.Busy e) {
             return new Result(plan, null, RunStatus.REFUSED, "nothing was done: " + e.getMessage());
+        }
+        if (locks.waited()) {
+            plan = plan(playbook, extraVars, tags, context);
+        }
+        if (!plan.feasible()) {
+            locks.close();
+            return new Result(plan, null, plan.invalidInput() ? RunStatus.REFUSED : RunStatus.PLAN_FAILED,
+                    "nothing was done: " + plan.failure());
+        }
+        List<PlannedStep> irreversible = plan.irreversibleSteps();
+        if (!irreversible.isEmpty() && !confirmation.confirm(irreversible)) {
+            locks.close();
+            return new Result(plan, null, RunStatus.REFUSED, "nothing was done: " + irreversible.size()
+                    + " irreversible step(s) were not confirmed; pass --yes, or answer 'yes' at the prompt");
         }
         try (locks; Journal journal = Journal.create(stateDir)) {
             Map<String, Object> origin = new java.util.LinkedHashMap<>();

@@ -35,6 +35,7 @@ public final class Locks implements AutoCloseable {
 
     private final List<FileChannel> channels = new ArrayList<>();
     private final List<FileLock> held = new ArrayList<>();
+    private boolean waited;
 
     private Locks() {
     }
@@ -81,6 +82,7 @@ public final class Locks implements AutoCloseable {
                 held.add(lock);
                 return;
             }
+            waited = true;
             if (!Instant.now().isBefore(deadline)) {
                 String owner = Files.readString(file, StandardCharsets.UTF_8).strip();
                 channel.close();
@@ -96,6 +98,14 @@ public final class Locks implements AutoCloseable {
                 throw new Busy("interrupted while waiting for " + name);
             }
         }
+    }
+
+    /**
+     * Whether a lock was held by another run when this one asked for it: the world may have changed while it
+     * waited, so what was planned before must be planned again.
+     */
+    public boolean waited() {
+        return waited;
     }
 
     /** Releases every lock. */

@@ -12,6 +12,11 @@ public enum RunStatus {
     FAILED(1, "failed"),
     /** Refused before doing anything: irreversible steps not confirmed, or the world drifted. */
     REFUSED(2, "refused, nothing was done"),
+    /**
+     * A step lost contact with the system during an action whose effect is unknown: the run stopped there,
+     * nothing was rolled back, and {@code snapbook recover} takes it from its journal.
+     */
+    STOPPED(3, "STOPPED: a step's effect is unknown; recover it with snapbook recover"),
     /** A step failed and the rollback did not complete: something needs attention. */
     ROLLBACK_INCOMPLETE(3, "failed, rollback INCOMPLETE");
 

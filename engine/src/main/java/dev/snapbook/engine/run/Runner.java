@@ -123,6 +123,7 @@ public final class Runner {
             }
         }
         boolean failed = !problems.isEmpty();
+        int stoppedAt = -1;
         for (int i = first; i < playbook.steps().size(); i++) {
             StepCall call = playbook.steps().get(i);
             if (failed) {
@@ -148,12 +149,25 @@ public final class Runner {
             } catch (Failed f) {
                 failed = true;
                 problems.add(describe("step " + (i + 1) + " (" + call.displayName() + ")", f));
-                if (f.applied != null) {
+                if (f.getCause() instanceof StepFailure.OutcomeUnknown) {
+                    stoppedAt = i;
+                    journal.write("run_stopped", Map.of("index", i, "type", call.type(), "name", call.displayName(),
+                            "reason", f.getMessage()));
+                } else if (f.applied != null) {
                     done.push(f.applied);
                 }
             }
         }
 
+        if (stoppedAt >= 0) {
+            problems.add("stopped at step " + (stoppedAt + 1) + " without rolling back: recover the run with "
+                    + "snapbook recover " + journal.runId() + " (it re-verifies the step, then --rollback or --resume)");
+            journal.write("run_finished", Map.of("status", "stopped", "problems", problems));
+            RunListener.RunFinished finished = new RunListener.RunFinished(journal.runId(), RunStatus.STOPPED, reports,
+                    problems, journal.file().toString());
+            listener.onRunFinished(finished);
+            return finished;
+        }
         boolean incomplete = false;
         if (failed) {
             incomplete = rollback(done, bindings, context, journal, reports, problems);
@@ -326,7 +340,7 @@ public final class Runner {
             try {
                 outcome = applyWithTimeout(call, step, params, captured, context);
             } catch (StepFailure e) {
-                if (attempt >= attempts) {
+                if (attempt >= attempts || e instanceof StepFailure.OutcomeUnknown) {
                     throw new Failed(e.getMessage() + (e.hint() != null ? " — " + e.hint() : ""), null, e);
                 }
                 journal.write("step_retry", Map.of("type", call.type(), "attempt", attempt, "reason", e.getMessage()));

@@ -85,6 +85,21 @@ public interface Step {
     Verification verify(Params params, Outcome outcome, StepContext context) throws StepFailure;
 
     /**
+     * Ends what this step left half-done when its run was killed while it applied; called by
+     * {@code snapbook recover} before the step is re-verified, with what {@link #capture} recorded. A step
+     * whose work goes on without the process (a QEMU block job) decides here how it ends: when
+     * {@code resuming}, by finishing it if that is safe; when rolling back, by stopping it without finishing.
+     *
+     * @return the step's outcome when the step is now complete (then it is verified with it and counts as
+     *         done), or null when it is not (then a resume runs it again and a rollback does not undo it).
+     *         The default: nothing goes on without the process, null.
+     */
+    default Outcome settle(Params params, Map<String, Object> captured, boolean resuming, StepContext context)
+            throws StepFailure {
+        return null;
+    }
+
+    /**
      * Undoes the step after a later failure, using what {@link #capture} recorded. Only called when
      * {@link #reversibility} is {@link Reversibility#REVERSIBLE}.
      */

@@ -21,6 +21,18 @@ public class StepFailure extends Exception {
         this.hint = hint;
     }
 
+    /**
+     * The step lost contact with the system it acts on (libvirtd went away) during an action that may have
+     * taken effect or not; repeating it blindly could do it twice. The run stops here, without a rollback
+     * built on a guess, and its journal says where: {@code snapbook recover} then re-verifies this step and
+     * rolls back or resumes.
+     */
+    public static final class OutcomeUnknown extends StepFailure {
+        public OutcomeUnknown(String message, String hint, Throwable cause) {
+            super(message, hint, cause);
+        }
+    }
+
     /** What the user can do about it, or null. */
     public String hint() {
         return hint;

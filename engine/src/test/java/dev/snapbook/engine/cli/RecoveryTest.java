@@ -109,6 +109,29 @@ class RecoveryTest {
     }
 
     @Test
+    void aStepWhoseOutcomeIsUnknownStopsTheRunWithExit3WithoutRollbackThenRecovers() throws Exception {
+        Path p = dir.resolve("lost.yml");
+        Files.writeString(p, "name: lost contact\nsteps:\n"
+                + "  - test.touch: { path: \"" + dir.resolve("a") + "\", content: one }\n"
+                + "  - test.touch: { path: \"" + dir.resolve("b") + "\", content: two, unknown_after_write: true }\n"
+                + "  - test.touch: { path: \"" + dir.resolve("c") + "\", content: three }\n");
+
+        assertEquals(3, Main.execute("run", p.toString()));
+
+        assertTrue(Files.exists(dir.resolve("a")), "not rolled back on a guess");
+        assertTrue(Files.exists(dir.resolve("b")));
+        assertFalse(Files.exists(dir.resolve("c")), "stopped there");
+        RunRecord run = onlyRun();
+        assertEquals("interrupted", run.status(), "recoverable");
+        String journal = Files.readString(run.file());
+        assertTrue(journal.contains("\"event\":\"run_stopped\"") && journal.contains("\"index\":1"), journal);
+
+        assertEquals(1, Main.execute("recover", run.runId(), "--rollback"));
+        assertFalse(Files.exists(dir.resolve("b")), "re-verified as done, so undone");
+        assertFalse(Files.exists(dir.resolve("a")));
+    }
+
+    @Test
     void aFinishedRunCannotBeResumed() throws Exception {
         Path p = dir.resolve("ok.yml");
         Files.writeString(p, "name: ok\nsteps:\n  - test.touch: { path: \"" + dir.resolve("a") + "\", content: x }\n");

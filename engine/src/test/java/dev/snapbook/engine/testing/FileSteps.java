@@ -43,7 +43,9 @@ public final class FileSteps {
             return List.of(Param.required("path", ParamType.STRING, "the file"),
                     Param.required("content", ParamType.STRING, "what to write"),
                     Param.optional("crash_after_write", ParamType.BOOLEAN, false,
-                            "halt the JVM right after writing, before apply returns"));
+                            "halt the JVM right after writing, before apply returns"),
+                    Param.optional("unknown_after_write", ParamType.BOOLEAN, false,
+                            "after writing, fail as if contact was lost: outcome unknown"));
         }
 
         @Override
@@ -64,7 +66,7 @@ public final class FileSteps {
             return m;
         }
 
-        public Outcome apply(Params p, Map<String, Object> captured, StepContext c) {
+        public Outcome apply(Params p, Map<String, Object> captured, StepContext c) throws StepFailure {
             try {
                 Files.writeString(Path.of(p.string("path")), p.string("content"));
             } catch (IOException e) {
@@ -72,6 +74,9 @@ public final class FileSteps {
             }
             if (p.bool("crash_after_write")) {
                 Runtime.getRuntime().halt(137);
+            }
+            if (p.bool("unknown_after_write")) {
+                throw new StepFailure.OutcomeUnknown("lost contact while writing " + p.string("path"), null, null);
             }
             return Outcome.changed("written", Map.of("path", p.string("path")));
         }

@@ -88,7 +88,8 @@ public final class BlockCommit implements Step {
     @Override
     public String undoes() {
         return "The states held by the merged layers are gone once merged into base. The chain before the commit is"
-                + " recorded in the journal, but snapbook cannot rebuild it.";
+                + " recorded in the journal, but snapbook cannot rebuild it. If the run is killed while the job runs,"
+                + " snapbook recover --rollback cancels the job without a pivot; --resume awaits it and pivots.";
     }
 
     @Override
@@ -283,6 +284,34 @@ public final class BlockCommit implements Step {
         Blocks.flush(libvirt, context, name);
         return Outcome.changed(what + (r.pivot() ? "; " + disk + " now runs on " + r.baseFile() : ""),
                 result(params, r));
+    }
+
+    /**
+     * The run was killed while the commit applied; the job may still run in QEMU. Rolling back cancels it
+     * without a pivot (the disk keeps its top image, which still shows every write; the base has received part
+     * of the merged data, so a snapshot whose state is the base no longer holds exactly that state — as with
+     * any commit that fails half-way). Resuming waits for the job and pivots as apply would. Either way, a
+     * commit that had already pivoted is complete and reported so (then a rollback cannot undo it).
+     */
+    @Override
+    public Outcome settle(Params params, Map<String, Object> captured, boolean resuming, StepContext context)
+            throws StepFailure {
+        List<String> before = Blocks.chainBefore(captured);
+        if (before == null) {
+            return null;
+        }
+        Resolved r = resolve(params, Blocks.journalled(before));
+        String name = params.string("domain");
+        String disk = params.string("disk");
+        boolean complete = Blocks.settle(Libvirt.session(context), context, name, disk, before, r.newFiles(),
+                java.util.Set.of(dev.snapbook.steps.libvirt.BlockJobInfo.Type.COMMIT,
+                        dev.snapbook.steps.libvirt.BlockJobInfo.Type.ACTIVE_COMMIT),
+                r.active(), r.pivot(), resuming, params.duration("timeout"), "block commit");
+        if (!complete) {
+            return null;
+        }
+        return Outcome.changed("block commit of " + r.topFile() + " into " + r.baseFile() + " completed"
+                + (r.pivot() ? "; " + disk + " runs on " + r.baseFile() : ""), result(params, r));
     }
 
     /**

@@ -67,7 +67,8 @@ public final class BlockPull implements Step {
     @Override
     public String undoes() {
         return "The active image takes in the data of the pulled layers and no longer depends on them. The chain"
-                + " before the pull is recorded in the journal, but snapbook cannot restore it.";
+                + " before the pull is recorded in the journal, but snapbook cannot restore it. If the run is killed"
+                + " while the job runs, snapbook recover --rollback cancels the job; --resume awaits its end.";
     }
 
     @Override
@@ -160,6 +161,28 @@ public final class BlockPull implements Step {
         Blocks.flush(libvirt, context, name);
         return Outcome.changed(what + (baseFile == null ? "; it has no backing file now"
                 : "; it is backed by " + baseFile + " now"), result(params, chain, base));
+    }
+
+    /**
+     * The run was killed while the pull applied; the job may still run in QEMU. Rolling back cancels it (the
+     * active image keeps the clusters already copied, which the backing files also hold: the data it shows is
+     * unchanged); resuming waits for it to end. A pull that had ended is complete and reported so.
+     */
+    @Override
+    public Outcome settle(Params params, Map<String, Object> captured, boolean resuming, StepContext context)
+            throws StepFailure {
+        List<String> before = Blocks.chainBefore(captured);
+        if (before == null) {
+            return null;
+        }
+        Blocks.Chain chain = Blocks.journalled(before);
+        int base = resolve(params, chain);
+        boolean complete = Blocks.settle(Libvirt.session(context), context, params.string("domain"),
+                params.string("disk"), before, newFiles(chain, base),
+                java.util.Set.of(dev.snapbook.steps.libvirt.BlockJobInfo.Type.PULL), false, false, resuming,
+                params.duration("timeout"), "block pull");
+        return complete ? Outcome.changed("block pull into " + chain.active() + " completed",
+                result(params, chain, base)) : null;
     }
 
     @Override

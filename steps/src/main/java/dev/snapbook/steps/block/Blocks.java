@@ -238,6 +238,79 @@ final class Blocks {
         libvirt.resume(name);
     }
 
+    /**
+     * How a merge whose run was killed ends ({@link dev.snapbook.engine.spi.Step#settle}): a job of one of
+     * {@code kinds} still on the disk (QEMU goes on without snapbook) is cancelled without a pivot when rolling
+     * back — the disk keeps its image — or, when resuming, awaited (and pivoted when {@code pivot}) as apply
+     * would have done. Returns whether the merge is now complete: the disk's chain is {@code after} (it was
+     * {@code before}). A job of another kind is not snapbook's: refused, left alone.
+     */
+    static boolean settle(Libvirt libvirt, StepContext context, String name, String disk, List<String> before,
+                          List<String> after, java.util.Set<BlockJobInfo.Type> kinds, boolean active, boolean pivot,
+                          boolean resuming, Duration timeout, String operation) throws StepFailure {
+        BlockJobInfo job = libvirt.blockJob(name, disk);
+        String what = operation + " left running by the interrupted run";
+        if (job != null) {
+            if (!kinds.contains(job.type())) {
+                throw new StepFailure("disk " + disk + " of " + name + " has a " + job.type().label()
+                        + " block job, not the " + operation + " the interrupted run started",
+                        "end it yourself (virsh blockjob " + name + " " + disk + " --info / --abort), then recover");
+            }
+            if (!resuming) {
+                context.trace("cancel the " + what + " on " + name + "/" + disk + " (no pivot)");
+                libvirt.blockJobAbort(name, disk, false);
+                awaitGone(libvirt, name, disk, what);
+                flush(libvirt, context, name);
+                return false;
+            }
+            try {
+                await(libvirt, context, name, disk, what, active, timeout);
+                if (active) {
+                    libvirt.blockJobAbort(name, disk, pivot);
+                }
+            } catch (StepFailure | RuntimeException e) {
+                abortAfter(e, libvirt, name, disk);
+                throw e;
+            }
+        }
+        Chain now = currentChain(context, name, disk, operation);
+        if (now.files().equals(after) && !after.equals(before)) {
+            flush(libvirt, context, name);
+            return true;
+        }
+        return false;
+    }
+
+    /** Waits (up to a minute) until a cancelled job has left the disk. */
+    private static void awaitGone(Libvirt libvirt, String name, String disk, String what) throws StepFailure {
+        Instant end = Instant.now().plusSeconds(60);
+        while (libvirt.blockJob(name, disk) != null) {
+            if (Instant.now().isAfter(end)) {
+                throw new StepFailure("the " + what + " on " + name + "/" + disk + " was cancelled but is still there"
+                        + " after 60s", "check it with: virsh blockjob " + name + " " + disk + " --info");
+            }
+            try {
+                Thread.sleep(POLL.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new StepFailure("interrupted while cancelling the " + what + " on " + name, null, e);
+            }
+        }
+    }
+
+    /** The chain a merge step journalled before it acted ({@code capture}), or null. */
+    static List<String> chainBefore(java.util.Map<String, Object> captured) {
+        if (captured.get("chain_before") instanceof List<?> l && !l.isEmpty()) {
+            return l.stream().map(String::valueOf).toList();
+        }
+        return null;
+    }
+
+    /** A chain known only by its files (from the journal); formats unknown. */
+    static Chain journalled(List<String> files) {
+        return new Chain(null, null, files, java.util.Collections.nCopies(files.size(), null));
+    }
+
     static long bandwidth(dev.snapbook.engine.spi.Params params) {
         return params.has("bandwidth") ? params.integer("bandwidth") : 0;
     }

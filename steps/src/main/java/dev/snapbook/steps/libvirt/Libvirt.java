@@ -15,6 +15,11 @@ import org.libvirt.LibvirtException;
  * {@link StepContext#resource}. Each method wraps one libvirt call, named after it with the {@code vir}
  * prefix stripped, takes the domain by name, traces the call, and turns every {@link LibvirtException}
  * into a {@link StepFailure} in {@link #failure} — the one place that decides what an error means.
+ *
+ * <p>libvirtd going away (restarted, socket closed) is survived once per session: the session opens a new
+ * connection; a read-only call is then asked again, while a call that may change something is not repeated —
+ * it fails with {@link StepFailure.OutcomeUnknown}, which stops the run with its journal for
+ * {@code snapbook recover}.
  */
 public final class Libvirt implements AutoCloseable {
 
@@ -55,8 +60,9 @@ public final class Libvirt implements AutoCloseable {
     private static final int MONITOR_HMP = 1;
 
     private final String uri;
-    private final Connect connect;
+    private Connect connect;
     private final Consumer<String> trace;
+    private boolean reconnected;
 
     private Libvirt(String uri, Connect connect, Consumer<String> trace) {
         this.uri = uri;
@@ -101,6 +107,17 @@ public final class Libvirt implements AutoCloseable {
 
     /** Whether a domain named {@code name} is defined or running ({@code virDomainLookupByName}). */
     public boolean exists(String name) throws StepFailure {
+        try {
+            return existsOnce(name);
+        } catch (StepFailure e) {
+            if (!lost(e) || !reconnect("virDomainLookupByName", name)) {
+                throw e;
+            }
+            return existsOnce(name);
+        }
+    }
+
+    private boolean existsOnce(String name) throws StepFailure {
         trace.accept("virDomainLookupByName(" + name + ")");
         try {
             connect.domainLookupByName(name).free();
@@ -115,7 +132,7 @@ public final class Libvirt implements AutoCloseable {
 
     /** The domain's state ({@code virDomainGetInfo}). */
     public PowerState state(String name) throws StepFailure {
-        return call("virDomainGetInfo", name, d -> {
+        return read("virDomainGetInfo", name, d -> {
             try {
                 DomainInfo.DomainState s = d.getInfo().state;
                 return PowerState.valueOf(s.name().substring("VIR_DOMAIN_".length()));
@@ -129,12 +146,12 @@ public final class Libvirt implements AutoCloseable {
 
     /** Whether the domain has a persistent definition ({@code virDomainIsPersistent}). */
     public boolean persistent(String name) throws StepFailure {
-        return call("virDomainIsPersistent", name, d -> d.isPersistent() == 1);
+        return read("virDomainIsPersistent", name, d -> d.isPersistent() == 1);
     }
 
     /** The domain's XML ({@code virDomainGetXMLDesc}), the live or the persistent definition. */
     public String xmlDesc(String name, XmlView view) throws StepFailure {
-        return call("virDomainGetXMLDesc[" + view + "]", name, d -> d.getXMLDesc(view.flag));
+        return read("virDomainGetXMLDesc[" + view + "]", name, d -> d.getXMLDesc(view.flag));
     }
 
     /** Starts a defined, shut-off domain ({@code virDomainCreate}). */
@@ -160,6 +177,20 @@ public final class Libvirt implements AutoCloseable {
 
     /** Defines (or redefines) a persistent domain ({@code virDomainDefineXML}); returns its name. */
     public String defineXml(String xml) throws StepFailure {
+        try {
+            return defineXmlOnce(xml);
+        } catch (StepFailure e) {
+            if (!lost(e) || !reconnect("virDomainDefineXML", "(new definition)")) {
+                throw e;
+            }
+            throw new StepFailure.OutcomeUnknown("the connection to libvirtd at " + uri + " was lost during"
+                    + " virDomainDefineXML: snapbook reconnected but did not repeat it: whether the definition changed"
+                    + " is unknown", "the run stops here; snapbook recover RUN_ID re-verifies this step, then"
+                    + " --rollback or --resume", e);
+        }
+    }
+
+    private String defineXmlOnce(String xml) throws StepFailure {
         trace.accept("virDomainDefineXML(...)");
         try {
             Domain d = connect.domainDefineXML(xml);
@@ -188,7 +219,102 @@ public final class Libvirt implements AutoCloseable {
                 d -> d.qemuMonitorCommand(command, MONITOR_HMP));
     }
 
+    /**
+     * A read-only call: when the connection to libvirtd was lost (libvirtd restarted), the session reconnects
+     * once and asks again — reading twice changes nothing.
+     */
+    private <T> T read(String function, String name, Call<T> body) throws StepFailure {
+        try {
+            return once(function, name, body);
+        } catch (StepFailure e) {
+            if (!lost(e) || !reconnect(function, name)) {
+                throw e;
+            }
+            return once(function, name, body);
+        }
+    }
+
+    /**
+     * A call that may change something. When the connection is lost during it, it is NOT repeated: libvirtd
+     * may or may not have done it. The session reconnects (so that recovery can look) and the step fails with
+     * {@link StepFailure.OutcomeUnknown}: the run stops there, and {@code snapbook recover} re-verifies it.
+     */
     private <T> T call(String function, String name, Call<T> body) throws StepFailure {
+        try {
+            return once(function, name, body);
+        } catch (StepFailure e) {
+            if (!lost(e) || !reconnect(function, name)) {
+                throw e;
+            }
+            throw new StepFailure.OutcomeUnknown("the connection to libvirtd at " + uri + " was lost during " + function
+                    + "(" + name + "); snapbook reconnected but did not repeat the call: whether it took effect is unknown",
+                    "the run stops here; snapbook recover RUN_ID re-verifies this step, then --rollback or --resume", e);
+        }
+    }
+
+    /** Whether {@code e} says the connection to libvirtd is gone rather than that the call was refused. */
+    private boolean lost(StepFailure e) {
+        org.libvirt.Error error = e.getCause() instanceof LibvirtException le ? le.getError()
+                : e.getCause() instanceof BlockJobsNative.NativeError ne ? ne.error : null;
+        if (error == null) {
+            return false;
+        }
+        ErrorNumber code = error.getCode();
+        if (code == ErrorNumber.VIR_ERR_NO_CONNECT || code == ErrorNumber.VIR_ERR_SYSTEM_ERROR
+                || code == ErrorNumber.VIR_ERR_RPC) {
+            return true;
+        }
+        return code == ErrorNumber.VIR_ERR_INTERNAL_ERROR && dead();
+    }
+
+    /** Whether the connection is closed ({@code virConnectIsAlive}); "internal error: client socket is closed". */
+    private boolean dead() {
+        try {
+            return !connect.isAlive();
+        } catch (LibvirtException | RuntimeException e) {
+            return true;
+        }
+    }
+
+    /**
+     * Opens a new connection in place of the lost one, once per session (a second loss stops the step).
+     * Returns whether it did.
+     */
+    private synchronized boolean reconnect(String function, String name) {
+        if (reconnected) {
+            return false;
+        }
+        reconnected = true;
+        trace.accept("connection to " + uri + " lost during " + function + "(" + name + "): virConnectOpen(" + uri
+                + ") again");
+        Connect old = connect;
+        long end = System.currentTimeMillis() + 30_000;
+        while (true) {
+            try {
+                Connect fresh = new Connect(uri, false);
+                fresh.setConnectionErrorCallback(QUIET);
+                connect = fresh;
+                try {
+                    old.close();
+                } catch (LibvirtException | RuntimeException ignored) {
+                    // the old connection is dead; closing it only frees its memory
+                }
+                return true;
+            } catch (LibvirtException e) {
+                if (System.currentTimeMillis() > end) {
+                    return false;
+                }
+                try {
+                    Thread.sleep(500);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            }
+        }
+    }
+
+    private <T> T once(String function, String name, Call<T> body) throws StepFailure {
         trace.accept(function + "(" + name + ")");
         Domain d;
         try {
@@ -228,8 +354,10 @@ public final class Libvirt implements AutoCloseable {
                     + "; list the domains with: virsh -c " + uri + " list --all";
             case VIR_ERR_OPERATION_INVALID -> "the domain is not in a state that allows this; check it with: virsh -c "
                     + uri + " domstate --reason " + name;
-            case VIR_ERR_NO_CONNECT, VIR_ERR_SYSTEM_ERROR -> "the connection to libvirtd was lost or refused;"
-                    + " check: virsh -c " + uri + " version";
+            case VIR_ERR_NO_CONNECT, VIR_ERR_SYSTEM_ERROR, VIR_ERR_RPC -> "the connection to libvirtd was lost or"
+                    + " refused; check: virsh -c " + uri + " version";
+            case VIR_ERR_INTERNAL_ERROR -> dead() ? "the connection to libvirtd was lost; check: virsh -c " + uri
+                    + " version" : "see the domain's log (/var/log/libvirt/qemu/" + name + ".log) and libvirtd's log";
             case VIR_ERR_AUTH_FAILED, VIR_ERR_AUTH_CANCELLED -> "snapbook has no permission on " + uri
                     + "; run as a user allowed to manage domains (root or group libvirt)";
             case VIR_ERR_OPERATION_TIMEOUT -> "libvirt timed out, usually because another job holds the domain;"
@@ -309,12 +437,19 @@ public final class Libvirt implements AutoCloseable {
 
     /** The names of the domain's snapshots, in libvirt's order ({@code virDomainSnapshotListNames}). */
     public java.util.List<String> snapshotNames(String name) throws StepFailure {
-        return call("virDomainSnapshotListNames", name, d -> java.util.List.of(d.snapshotListNames(0)));
+        return read("virDomainSnapshotListNames", name, d -> java.util.List.of(d.snapshotListNames(0)));
     }
 
     /** The snapshot's XML ({@code virDomainSnapshotGetXMLDesc}). */
     public String snapshotXmlDesc(String name, String snapshot) throws StepFailure {
-        return onSnapshot("virDomainSnapshotGetXMLDesc", name, snapshot, org.libvirt.DomainSnapshot::getXMLDesc);
+        return read("virDomainSnapshotGetXMLDesc[" + snapshot + "]", name, d -> {
+            org.libvirt.DomainSnapshot s = d.snapshotLookupByName(snapshot);
+            try {
+                return s.getXMLDesc();
+            } finally {
+                s.free();
+            }
+        });
     }
 
     /**
@@ -322,7 +457,7 @@ public final class Libvirt implements AutoCloseable {
      * {@code virDomainSnapshotCurrent}).
      */
     public String snapshotCurrent(String name) throws StepFailure {
-        return call("virDomainSnapshotCurrent", name, d -> {
+        return read("virDomainSnapshotCurrent", name, d -> {
             if (d.hasCurrentSnapshot() != 1) {
                 return null;
             }
@@ -371,6 +506,17 @@ public final class Libvirt implements AutoCloseable {
 
     /** The names of every domain on the connection, running and defined ({@code virConnectListDomains} ...). */
     public java.util.List<String> domainNames() throws StepFailure {
+        try {
+            return domainNamesOnce();
+        } catch (StepFailure e) {
+            if (!lost(e) || !reconnect("virConnectListDomains", "(all)")) {
+                throw e;
+            }
+            return domainNamesOnce();
+        }
+    }
+
+    private java.util.List<String> domainNamesOnce() throws StepFailure {
         trace.accept("virConnectListDomains(); virConnectListDefinedDomains()");
         try {
             java.util.Set<String> names = new java.util.TreeSet<>(java.util.List.of(connect.listDefinedDomains()));
@@ -518,8 +664,15 @@ public final class Libvirt implements AutoCloseable {
      * sets only once QEMU reported the job ready, the condition for a safe pivot.
      */
     public BlockJobInfo blockJob(String name, String disk) throws StepFailure {
-        BlockJobsNative.JobInfo info = nativeCall("virDomainGetBlockJobInfo[" + disk + "]", name,
-                d -> BlockJobsNative.blockJobInfo(d, disk));
+        BlockJobsNative.JobInfo info;
+        try {
+            info = nativeOnce("virDomainGetBlockJobInfo[" + disk + "]", name, d -> BlockJobsNative.blockJobInfo(d, disk));
+        } catch (StepFailure e) {
+            if (!lost(e) || !reconnect("virDomainGetBlockJobInfo", name)) {
+                throw e;
+            }
+            info = nativeOnce("virDomainGetBlockJobInfo[" + disk + "]", name, d -> BlockJobsNative.blockJobInfo(d, disk));
+        }
         if (info == null) {
             return null;
         }
@@ -570,7 +723,21 @@ public final class Libvirt implements AutoCloseable {
         }
     }
 
+    /** A call through JNA that may change something: as {@link #call}, never repeated after a lost connection. */
     private <T> T nativeCall(String function, String name, NativeCall<T> body) throws StepFailure {
+        try {
+            return nativeOnce(function, name, body);
+        } catch (StepFailure e) {
+            if (!lost(e) || !reconnect(function, name)) {
+                throw e;
+            }
+            throw new StepFailure.OutcomeUnknown("the connection to libvirtd at " + uri + " was lost during " + function
+                    + "(" + name + "); snapbook reconnected but did not repeat the call: whether it took effect is unknown",
+                    "the run stops here; snapbook recover RUN_ID re-verifies this step, then --rollback or --resume", e);
+        }
+    }
+
+    private <T> T nativeOnce(String function, String name, NativeCall<T> body) throws StepFailure {
         trace.accept(function + "(" + name + ")");
         Domain d;
         try {
@@ -601,7 +768,7 @@ public final class Libvirt implements AutoCloseable {
      * exactly as it was, graphics passwords included (disk.swap's undo).
      */
     public String persistentXmlWithSecrets(String name) throws StepFailure {
-        return call("virDomainGetXMLDesc[INACTIVE|SECURE]", name, d -> d.getXMLDesc(XmlView.INACTIVE.flag | 1));
+        return read("virDomainGetXMLDesc[INACTIVE|SECURE]", name, d -> d.getXMLDesc(XmlView.INACTIVE.flag | 1));
     }
 
     /**

@@ -212,12 +212,12 @@ public final class LabVm implements AutoCloseable {
         Exception first = null;
         if (defined) {
             try {
-                if (libvirt.exists(name)) {
-                    if (libvirt.state(name).isActive()) {
-                        libvirt.destroy(name);
-                    }
-                    libvirt.undefine(name, EnumSet.of(Libvirt.UndefineOption.SNAPSHOTS_METADATA,
-                            Libvirt.UndefineOption.MANAGED_SAVE));
+                try {
+                    removeDomain();
+                } catch (StepFailure.OutcomeUnknown e) {
+                    // libvirtd restarted under the call (a test of that may run at the same time): the
+                    // session has reconnected; look again and finish
+                    removeDomain();
                 }
                 defined = false;
             } catch (Exception e) {
@@ -236,6 +236,16 @@ public final class LabVm implements AutoCloseable {
         }
         if (first != null) {
             throw first;
+        }
+    }
+
+    private void removeDomain() throws StepFailure {
+        if (libvirt.exists(name)) {
+            if (libvirt.state(name).isActive()) {
+                libvirt.destroy(name);
+            }
+            libvirt.undefine(name, EnumSet.of(Libvirt.UndefineOption.SNAPSHOTS_METADATA,
+                    Libvirt.UndefineOption.MANAGED_SAVE));
         }
     }
 

@@ -1,0 +1,69 @@
+package dev.snapbook.steps.lab;
+
+import dev.snapbook.steps.exec.Command;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * The host's libvirtd, for tests of libvirt going away: {@link #restart()} stops it as a restart does (SIGTERM)
+ * and starts it again ({@code libvirtd -d}); it is never left stopped, even when a step of the restart fails.
+ * Running domains keep running meanwhile (their QEMU processes do not depend on libvirtd).
+ */
+public final class Libvirtd {
+
+    private Libvirtd() {
+    }
+
+    /** The process id of the running libvirtd. */
+    public static long pid() throws IOException {
+        Path file = Path.of("/run/libvirtd.pid");
+        if (Files.exists(file)) {
+            return Long.parseLong(Files.readString(file).strip());
+        }
+        Command.Result r = Command.of("pgrep", "-x", "libvirtd").run(Duration.ofSeconds(10), l -> { });
+        if (!r.succeeded()) {
+            throw new IOException("libvirtd is not running");
+        }
+        return Long.parseLong(r.stdout().strip().lines().findFirst().orElseThrow());
+    }
+
+    /** Stops libvirtd and starts it again; returns once it answers. */
+    public static void restart() throws Exception {
+        long pid = pid();
+        try {
+            if (Command.of("kill", "-TERM", Long.toString(pid)).run(Duration.ofSeconds(10), l -> { }).exitCode() != 0) {
+                throw new IOException("cannot stop libvirtd (pid " + pid + ")");
+            }
+            long end = System.currentTimeMillis() + 20_000;
+            while (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false) && System.currentTimeMillis() < end) {
+                Thread.sleep(100);
+            }
+        } finally {
+            ensureRunning();
+        }
+    }
+
+    /** Starts libvirtd when it does not answer, and waits (up to a minute) until it does. */
+    public static void ensureRunning() throws Exception {
+        if (answers()) {
+            return;
+        }
+        if (Command.of("pgrep", "-x", "libvirtd").run(Duration.ofSeconds(10), l -> { }).exitCode() != 0) {
+            Command.of("libvirtd", "-d").run(Duration.ofSeconds(30), l -> { });
+        }
+        long end = System.currentTimeMillis() + 60_000;
+        while (!answers()) {
+            if (System.currentTimeMillis() > end) {
+                throw new IOException("libvirtd did not come back within 60s: start it with libvirtd -d");
+            }
+            Thread.sleep(250);
+        }
+    }
+
+    private static boolean answers() throws Exception {
+        return Command.of("virsh", "-c", LabVm.URI, "version").run(Duration.ofSeconds(10), l -> { }).succeeded();
+    }
+}
