@@ -173,6 +173,11 @@ public final class QemuImg {
         return argv;
     }
 
+    /** {@link #convert(Path, String, Path, String, java.util.function.DoubleConsumer)} without progress reports. */
+    public void convert(Path source, String sourceFormat, Path target, String format) throws StepFailure {
+        convert(source, sourceFormat, target, format, percent -> { });
+    }
+
     /**
      * {@code qemu-img convert -p -U [-f SRC_FORMAT] -O FORMAT SOURCE TARGET}: a new, standalone image with the
      * source's guest-visible contents (its backing chain flattened in). {@code -U} lets it read a backing
