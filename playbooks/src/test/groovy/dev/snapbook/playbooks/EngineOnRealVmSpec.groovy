@@ -62,7 +62,9 @@ class EngineOnRealVmSpec extends Specification {
         '''.stripIndent()
 
     List<String> journalEvents(String type = null) {
-        Path journal = Files.list(dir.resolve('state')).findFirst().orElseThrow()
+        Path journal = Files.list(dir.resolve('state')).withCloseable { s ->
+            s.filter { it.fileName.toString().endsWith('.jsonl') }.findFirst().orElseThrow()
+        }
         Files.readAllLines(journal).collect { Json.MAPPER.readTree(it) }
                 .findAll { JsonNode n -> type == null || n.path('type').asText() == type }
                 .collect { JsonNode n -> n.get('event').asText() + (n.has('type') ? ' ' + n.get('type').asText() : '') }

@@ -70,11 +70,12 @@ public final class Execution {
                       Map<String, Object> extraVars, Set<String> tags, RunContext context,
                       Path stateDir, Confirmation confirmation) throws IOException {
         PlanReport plan = plan(playbook, extraVars, tags, context);
-        if (!plan.feasible() && plan.invalidInput()) {
-            return new Result(plan, null, RunStatus.REFUSED, "nothing was done: " + plan.failure());
+        if (!plan.feasible()) {
+            return new Result(plan, null, plan.invalidInput() ? RunStatus.REFUSED : RunStatus.PLAN_FAILED,
+                    "nothing was done: " + plan.failure());
         }
-        // The locks are taken before the plan is accepted: a plan made while another run works on the same
-        // domain saw a half-done world, so it is made again once that run has finished.
+        // A plan made while another run works on the same domain saw a half-done world: once that run has
+        // finished and the locks are ours, it is made again, and only then confirmed.
         java.util.Set<String> lockNames = new java.util.TreeSet<>();
         plan.steps().forEach(s -> lockNames.addAll(s.locks()));
         Locks locks;
