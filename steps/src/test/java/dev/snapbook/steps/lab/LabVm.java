@@ -242,7 +242,15 @@ public final class LabVm implements AutoCloseable {
     private void removeDomain() throws StepFailure {
         if (libvirt.exists(name)) {
             if (libvirt.state(name).isActive()) {
-                libvirt.destroy(name);
+                try {
+                    libvirt.destroy(name);
+                } catch (StepFailure e) {
+                    // it may have stopped between the two calls (after a libvirtd restart, QEMU is
+                    // reconnected asynchronously): only a domain still running is a failure
+                    if (libvirt.state(name).isActive()) {
+                        throw e;
+                    }
+                }
             }
             libvirt.undefine(name, EnumSet.of(Libvirt.UndefineOption.SNAPSHOTS_METADATA,
                     Libvirt.UndefineOption.MANAGED_SAVE));
