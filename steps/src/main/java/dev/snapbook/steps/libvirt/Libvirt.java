@@ -46,7 +46,8 @@ public final class Libvirt implements AutoCloseable {
 
     @FunctionalInterface
     private interface Call<T> {
-        T on(Domain domain) throws LibvirtException;
+        /** Libvirt-java calls throw {@link LibvirtException}; the JNA-bound block-job calls {@code NativeError}. */
+        T on(Domain domain) throws BlockJobsNative.NativeError, LibvirtException;
     }
 
     /**
@@ -324,6 +325,8 @@ public final class Libvirt implements AutoCloseable {
         }
         try {
             return body.on(d);
+        } catch (BlockJobsNative.NativeError e) {
+            throw failure(function, name, e.error, e);
         } catch (LibvirtException e) {
             throw failure(function, name, e);
         } finally {
@@ -619,11 +622,6 @@ public final class Libvirt implements AutoCloseable {
         }
     }
 
-    @FunctionalInterface
-    private interface NativeCall<T> {
-        T on(Domain domain) throws BlockJobsNative.NativeError, LibvirtException;
-    }
-
     /**
      * Starts a block commit job merging {@code top} (and the layers between) into {@code base}
      * ({@code virDomainBlockCommit}); {@code bandwidthMiB} 0 means unlimited. Returns at once.
@@ -631,7 +629,7 @@ public final class Libvirt implements AutoCloseable {
     public void blockCommit(String name, String disk, String base, String top, long bandwidthMiB,
                             EnumSet<CommitOption> options) throws StepFailure {
         int flags = options.stream().mapToInt(o -> o.flag).reduce(0, (a, b) -> a | b);
-        nativeCall("virDomainBlockCommit[" + disk + ", base=" + base + ", top=" + top + ", bandwidth="
+        call("virDomainBlockCommit[" + disk + ", base=" + base + ", top=" + top + ", bandwidth="
                 + bandwidthMiB + ", flags=" + options + "]", name, d -> {
                     BlockJobsNative.blockCommit(d, disk, base, top, bandwidthMiB, flags);
                     return null;
@@ -645,12 +643,12 @@ public final class Libvirt implements AutoCloseable {
      */
     public void blockPull(String name, String disk, String base, long bandwidthMiB) throws StepFailure {
         if (base == null) {
-            nativeCall("virDomainBlockPull[" + disk + ", bandwidth=" + bandwidthMiB + "]", name, d -> {
+            call("virDomainBlockPull[" + disk + ", bandwidth=" + bandwidthMiB + "]", name, d -> {
                 BlockJobsNative.blockPull(d, disk, bandwidthMiB);
                 return null;
             });
         } else {
-            nativeCall("virDomainBlockRebase[" + disk + ", base=" + base + ", bandwidth=" + bandwidthMiB + "]",
+            call("virDomainBlockRebase[" + disk + ", base=" + base + ", bandwidth=" + bandwidthMiB + "]",
                     name, d -> {
                         BlockJobsNative.blockRebase(d, disk, base, bandwidthMiB);
                         return null;
@@ -664,15 +662,8 @@ public final class Libvirt implements AutoCloseable {
      * sets only once QEMU reported the job ready, the condition for a safe pivot.
      */
     public BlockJobInfo blockJob(String name, String disk) throws StepFailure {
-        BlockJobsNative.JobInfo info;
-        try {
-            info = nativeOnce("virDomainGetBlockJobInfo[" + disk + "]", name, d -> BlockJobsNative.blockJobInfo(d, disk));
-        } catch (StepFailure e) {
-            if (!lost(e) || !reconnect("virDomainGetBlockJobInfo", name)) {
-                throw e;
-            }
-            info = nativeOnce("virDomainGetBlockJobInfo[" + disk + "]", name, d -> BlockJobsNative.blockJobInfo(d, disk));
-        }
+        BlockJobsNative.JobInfo info = read("virDomainGetBlockJobInfo[" + disk + "]", name,
+                d -> BlockJobsNative.blockJobInfo(d, disk));
         if (info == null) {
             return null;
         }
@@ -686,7 +677,7 @@ public final class Libvirt implements AutoCloseable {
      * cancelled and the disk keeps its current image.
      */
     public void blockJobAbort(String name, String disk, boolean pivot) throws StepFailure {
-        nativeCall("virDomainBlockJobAbort[" + disk + (pivot ? ", PIVOT" : "") + "]", name, d -> {
+        call("virDomainBlockJobAbort[" + disk + (pivot ? ", PIVOT" : "") + "]", name, d -> {
             BlockJobsNative.blockJobAbort(d, disk, pivot ? BlockJobsNative.ABORT_PIVOT : 0);
             return null;
         });
@@ -720,43 +711,6 @@ public final class Libvirt implements AutoCloseable {
             return false;
         } catch (dev.snapbook.steps.xml.SafeXml.Refused e) {
             throw new StepFailure(e.getMessage(), "inspect it with: virsh -c " + uri + " dumpxml " + name, e);
-        }
-    }
-
-    /** A call through JNA that may change something: as {@link #call}, never repeated after a lost connection. */
-    private <T> T nativeCall(String function, String name, NativeCall<T> body) throws StepFailure {
-        try {
-            return nativeOnce(function, name, body);
-        } catch (StepFailure e) {
-            if (!lost(e) || !reconnect(function, name)) {
-                throw e;
-            }
-            throw new StepFailure.OutcomeUnknown("the connection to libvirtd at " + uri + " was lost during " + function
-                    + "(" + name + "); snapbook reconnected but did not repeat the call: whether it took effect is unknown",
-                    "the run stops here; snapbook recover RUN_ID re-verifies this step, then --rollback or --resume", e);
-        }
-    }
-
-    private <T> T nativeOnce(String function, String name, NativeCall<T> body) throws StepFailure {
-        trace.accept(function + "(" + name + ")");
-        Domain d;
-        try {
-            d = connect.domainLookupByName(name);
-        } catch (LibvirtException e) {
-            throw failure(function, name, e);
-        }
-        try {
-            return body.on(d);
-        } catch (BlockJobsNative.NativeError e) {
-            throw failure(function, name, e.error, e);
-        } catch (LibvirtException e) {
-            throw failure(function, name, e);
-        } finally {
-            try {
-                d.free();
-            } catch (LibvirtException ignored) {
-                // as in call(): the call's own result or failure is what matters
-            }
         }
     }
 
