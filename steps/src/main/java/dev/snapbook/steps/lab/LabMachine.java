@@ -67,7 +67,7 @@ public final class LabMachine {
         target.setAttribute("dev", "vda");
         target.setAttribute("bus", "virtio");
         SafeXml.append(doc, devices, "memballoon").setAttribute("model", "none");
-        return SafeXml.toXml(doc);
+        return dev.snapbook.steps.xml.XmlText.write(doc);
     }
 
     /**

@@ -1,14 +1,6 @@
 package dev.snapbook.steps.snapshot;
 
 import dev.snapbook.steps.xml.SafeXml;
-import java.io.StringWriter;
-import javax.xml.XMLConstants;
-import javax.xml.transform.OutputKeys;
-import javax.xml.transform.Transformer;
-import javax.xml.transform.TransformerException;
-import javax.xml.transform.TransformerFactory;
-import javax.xml.transform.dom.DOMSource;
-import javax.xml.transform.stream.StreamResult;
 import org.w3c.dom.Document;
 import org.w3c.dom.Element;
 import org.w3c.dom.Node;
@@ -57,7 +49,7 @@ final class DomainXml {
         for (Element backing : SafeXml.children(disk, "backingStore")) {
             disk.removeChild(backing);
         }
-        return serialize(doc);
+        return dev.snapbook.steps.xml.XmlText.write(doc);
     }
 
     /** The {@code <disk>} element whose {@code <target dev>} is {@code target}, or null. */
@@ -90,19 +82,4 @@ final class DomainXml {
         return false;
     }
 
-    /** The document as XML text, without an XML declaration. */
-    static String serialize(Node node) {
-        try {
-            TransformerFactory tf = TransformerFactory.newInstance();
-            tf.setAttribute(XMLConstants.ACCESS_EXTERNAL_DTD, "");
-            tf.setAttribute(XMLConstants.ACCESS_EXTERNAL_STYLESHEET, "");
-            Transformer t = tf.newTransformer();
-            t.setOutputProperty(OutputKeys.OMIT_XML_DECLARATION, "yes");
-            StringWriter out = new StringWriter();
-            t.transform(new DOMSource(node), new StreamResult(out));
-            return out.toString();
-        } catch (TransformerException e) {
-            throw new IllegalStateException("cannot write XML", e);
-        }
-    }
 }

@@ -316,7 +316,7 @@ final class SnapshotCreation {
                 append(doc, disk, "source").setAttribute("file", d.overlay());
             }
         }
-        return DomainXml.serialize(doc);
+        return dev.snapbook.steps.xml.XmlText.write(doc);
     }
 
     private static Element append(Document doc, Element parent, String name) {

@@ -108,7 +108,7 @@ public final class SafeXml {
         return element.getAttribute(name);
     }
 
-    // ------------------------------------------------------------------ building and writing (lab)
+    // ------------------------------------------------------------------ building (written by XmlText)
 
     /** A new, empty document for building XML with the DOM (never by string concatenation). */
     public static Document newDocument() {
@@ -124,21 +124,5 @@ public final class SafeXml {
         Element e = doc.createElement(name);
         parent.appendChild(e);
         return e;
-    }
-
-    /** The document as text, without an XML declaration (as libvirt writes it). */
-    public static String toXml(Document doc) {
-        try {
-            javax.xml.transform.TransformerFactory tf = javax.xml.transform.TransformerFactory.newInstance();
-            tf.setAttribute(XMLConstants.ACCESS_EXTERNAL_DTD, "");
-            tf.setAttribute(XMLConstants.ACCESS_EXTERNAL_STYLESHEET, "");
-            javax.xml.transform.Transformer t = tf.newTransformer();
-            t.setOutputProperty(javax.xml.transform.OutputKeys.OMIT_XML_DECLARATION, "yes");
-            java.io.StringWriter out = new java.io.StringWriter();
-            t.transform(new javax.xml.transform.dom.DOMSource(doc), new javax.xml.transform.stream.StreamResult(out));
-            return out.toString();
-        } catch (javax.xml.transform.TransformerException e) {
-            throw new IllegalStateException("cannot write XML: " + e.getMessage(), e);
-        }
     }
 }
