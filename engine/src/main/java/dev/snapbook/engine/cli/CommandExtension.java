@@ -9,4 +9,16 @@ public interface CommandExtension {
 
     /** A new picocli {@code @Command} object; its {@link java.util.concurrent.Callable} result is the exit code. */
     Object command();
+
+    /**
+     * The libvirt connection every command uses: {@code given} ({@code -c URI}) when there is one, else
+     * {@code $LIBVIRT_DEFAULT_URI}, else {@code qemu:///system}.
+     */
+    static String connectionUri(String given) {
+        if (given != null) {
+            return given;
+        }
+        String env = System.getenv("LIBVIRT_DEFAULT_URI");
+        return env != null && !env.isBlank() ? env : "qemu:///system";
+    }
 }

@@ -57,11 +57,7 @@ final class Common {
     Path log;
 
     String connectionUri() {
-        if (connection != null) {
-            return connection;
-        }
-        String env = System.getenv("LIBVIRT_DEFAULT_URI");
-        return env != null && !env.isBlank() ? env : "qemu:///system";
+        return CommandExtension.connectionUri(connection);
     }
 
     /** The -e values as a map; a malformed one is a usage error. */

@@ -31,11 +31,7 @@ public final class LabCommand implements CommandExtension {
         String uri;
 
         String uri() {
-            if (uri != null) {
-                return uri;
-            }
-            String env = System.getenv("LIBVIRT_DEFAULT_URI");
-            return env != null && !env.isBlank() ? env : "qemu:///system";
+            return CommandExtension.connectionUri(uri);
         }
 
         @Override

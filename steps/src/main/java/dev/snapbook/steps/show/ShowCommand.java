@@ -36,7 +36,7 @@ public final class ShowCommand implements Callable<Integer>, CommandExtension {
             System.err.println("snapbook show: --format is text, dot or json, not '" + format + "'");
             return 2;
         }
-        String connection = uri != null ? uri : System.getenv().getOrDefault("LIBVIRT_DEFAULT_URI", "qemu:///system");
+        String connection = CommandExtension.connectionUri(uri);
         try (Libvirt libvirt = Libvirt.open(connection, line -> { })) {
             StatePicture picture = StatePicture.observe(libvirt, new QemuImg(line -> { }), domain);
             System.out.print(switch (format) {
