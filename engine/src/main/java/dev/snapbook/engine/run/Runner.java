@@ -3,7 +3,6 @@ package dev.snapbook.engine.run;
 import dev.snapbook.engine.expr.Expression;
 import dev.snapbook.engine.expr.ExpressionError;
 import dev.snapbook.engine.journal.Journal;
-import dev.snapbook.engine.json.Json;
 import dev.snapbook.engine.load.StepCatalog;
 import dev.snapbook.engine.model.Playbook;
 import dev.snapbook.engine.model.StepCall;
@@ -531,9 +530,5 @@ public final class Runner {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-    }
-
-    static String json(Object o) {
-        return Json.line(o);
     }
 }
