@@ -4,6 +4,10 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 
 /**
@@ -13,9 +17,6 @@ import java.util.Properties;
  */
 @Command(name = "snapbook", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Runs playbooks of snapshot operations on libvirt/QEMU VMs: planned, verified, rolled back.",
-        subcommands = {RunCommand.class, PlanCommand.class, ValidateCommand.class, StepsCommand.class,
-                RecipesCommand.class, RunsCommand.class, RecoverCommand.class, SchemaCommand.class, CompletionCommand.class,
-                CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             "0:success",
@@ -25,6 +26,9 @@ import java.util.Properties;
 public final class Main {
 
     public static final int EXIT_USAGE = 2;
+
+    /** The commands that plan or run playbooks, for which {@link WarmUps} prepares while picocli parses. */
+    private static final java.util.Set<String> WARMED_UP = java.util.Set.of("run", "plan", "recover", "show");
 
     public static void main(String[] args) {
         System.exit(execute(args));
@@ -37,7 +41,9 @@ public final class Main {
         if (System.getProperty("picocli.disable.closures") == null) {
             System.setProperty("picocli.disable.closures", "true");
         }
-        CommandLine cli = commandLine();
+        String first = args.length == 0 ? null : args[0];
+        WarmUps warmUps = WARMED_UP.contains(first) ? WarmUps.start() : WarmUps.none();
+        CommandLine cli = commandLine(first);
         cli.setExitCodeExceptionMapper(e -> EXIT_USAGE);
         cli.setParameterExceptionHandler((e, a) -> {
             e.getCommandLine().getErr().println("snapbook: " + e.getMessage());
@@ -50,16 +56,53 @@ public final class Main {
             e.printStackTrace(c.getErr());
             return 3;
         });
+        cli.setExecutionStrategy(parsed -> {
+            warmUps.await();
+            return new CommandLine.RunLast().execute(parsed);
+        });
         return cli.execute(args);
     }
 
     /** The whole command tree: the built-in commands and those of {@link CommandExtension}s on the classpath. */
     static CommandLine commandLine() {
+        return commandLine(null);
+    }
+
+    /**
+     * The command tree for a command line whose first argument is {@code first}. picocli reads a command's
+     * annotations when it is added (about 30 ms for the whole tree, at every start); so when {@code first}
+     * names a subcommand only that one is added. Anything else ({@code --help}, {@code help},
+     * {@code completion}, a mistyped name that needs its did-you-mean) gets the whole tree.
+     */
+    static CommandLine commandLine(String first) {
+        Map<String, Object> commands = subcommands();
         CommandLine cli = new CommandLine(new Main());
-        for (CommandExtension extension : java.util.ServiceLoader.load(CommandExtension.class)) {
-            cli.addSubcommand(extension.command());
+        Object only = "help".equals(first) || "completion".equals(first) ? null : commands.get(first);
+        if (only != null) {
+            cli.addSubcommand(first, only);
+        } else {
+            commands.forEach(cli::addSubcommand);
         }
         return cli;
+    }
+
+    /** Every subcommand, by name, in the order of the help: new objects, which picocli has not read yet. */
+    private static Map<String, Object> subcommands() {
+        List<Object> all = new ArrayList<>(List.of(new RunCommand(), new PlanCommand(), new ValidateCommand(),
+                new StepsCommand(), new RecipesCommand(), new RunsCommand(), new RecoverCommand(),
+                new SchemaCommand(), new CompletionCommand(), new CommandLine.HelpCommand()));
+        for (CommandExtension extension : java.util.ServiceLoader.load(CommandExtension.class)) {
+            all.add(extension.command());
+        }
+        Map<String, Object> byName = new LinkedHashMap<>();
+        for (Object command : all) {
+            Command annotation = command.getClass().getAnnotation(Command.class);
+            if (annotation == null || annotation.name().isEmpty()) {
+                throw new IllegalStateException(command.getClass().getName() + " has no @Command name");
+            }
+            byName.put(annotation.name(), command);
+        }
+        return byName;
     }
 
     /** Reads the version written at build time. */

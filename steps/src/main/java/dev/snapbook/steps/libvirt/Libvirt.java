@@ -81,7 +81,7 @@ public final class Libvirt implements AutoCloseable {
         } catch (LibvirtException e) {
             throw new StepFailure("cannot connect to libvirt at " + uri + ": " + e.getError().getMessage(),
                     "check that libvirtd is running and reachable: virsh -c " + uri + " version", e);
-        } catch (UnsatisfiedLinkError e) {
+        } catch (UnsatisfiedLinkError | NoClassDefFoundError e) {
             throw new StepFailure("cannot load the libvirt C library (libvirt.so.0): " + e.getMessage(),
                     "install the libvirt client library (Debian: apt-get install libvirt0)", null);
         }
