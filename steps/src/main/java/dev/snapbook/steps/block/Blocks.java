@@ -33,7 +33,9 @@ final class Blocks {
     static final Param TIMEOUT = Param.optional("timeout", ParamType.DURATION, Duration.ofMinutes(10),
             "how long the job may run before it is aborted and the step fails");
 
-    private static final Duration POLL = Duration.ofMillis(200);
+    /** The shortest and the longest wait between two looks at a block job. */
+    private static final long POLL_MIN_MS = 20;
+    private static final long POLL_MAX_MS = 200;
 
     private Blocks() {
     }
@@ -159,15 +161,19 @@ final class Blocks {
     }
 
     /**
-     * Polls the job on {@code disk} every 200 ms, reporting its progress, until it has ended or, when
-     * {@code untilReady}, until libvirt shows it ready to pivot. Returns the last job seen (null when ended).
+     * Polls the job on {@code disk}, reporting its progress, until it has ended or, when {@code untilReady},
+     * until libvirt shows it ready to pivot; returns the last job seen (null when ended). The wait between two
+     * looks is a twentieth of the time the job has run so far, from 20 to 200 ms ({@link #pollInterval}): a
+     * job of one second is seen finished within 50 ms, a long one is not asked about more than five times a
+     * second.
      *
      * @throws StepFailure when the timeout or the step's deadline passes first, or a job that should
      *                     become ready ends instead
      */
     static BlockJobInfo await(Libvirt libvirt, StepContext context, String name, String disk, String what,
                               boolean untilReady, Duration timeout) throws StepFailure {
-        Instant end = Instant.now().plus(timeout);
+        Instant start = Instant.now();
+        Instant end = start.plus(timeout);
         Instant until = context.deadline() != null && context.deadline().isBefore(end) ? context.deadline() : end;
         while (true) {
             BlockJobInfo job = libvirt.blockJob(name, disk);
@@ -199,7 +205,8 @@ final class Blocks {
                         + Math.round(job.percent()) + "% done)", "raise timeout, or remove the bandwidth limit");
             }
             try {
-                Thread.sleep(Math.min(POLL.toMillis(), Duration.between(now, until).toMillis() + 1));
+                Thread.sleep(Math.min(pollInterval(Duration.between(start, now)),
+                        Duration.between(now, until).toMillis() + 1));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new StepFailure("interrupted while waiting for the " + what + " job on " + name, null, e);
@@ -281,16 +288,22 @@ final class Blocks {
         return false;
     }
 
+    /** Milliseconds to wait before looking at a job again that has run for {@code elapsed}. */
+    static long pollInterval(Duration elapsed) {
+        return Math.max(POLL_MIN_MS, Math.min(POLL_MAX_MS, elapsed.toMillis() / 20));
+    }
+
     /** Waits (up to a minute) until a cancelled job has left the disk. */
     private static void awaitGone(Libvirt libvirt, String name, String disk, String what) throws StepFailure {
-        Instant end = Instant.now().plusSeconds(60);
+        Instant start = Instant.now();
+        Instant end = start.plusSeconds(60);
         while (libvirt.blockJob(name, disk) != null) {
             if (Instant.now().isAfter(end)) {
                 throw new StepFailure("the " + what + " on " + name + "/" + disk + " was cancelled but is still there"
                         + " after 60s", "check it with: virsh blockjob " + name + " " + disk + " --info");
             }
             try {
-                Thread.sleep(POLL.toMillis());
+                Thread.sleep(pollInterval(Duration.between(start, Instant.now())));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new StepFailure("interrupted while cancelling the " + what + " on " + name, null, e);

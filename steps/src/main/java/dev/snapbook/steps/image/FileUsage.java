@@ -180,10 +180,20 @@ public final class FileUsage {
      * skipped; anything else that cannot be read fails, since a use could hide there.
      */
     public static List<Use> now(Libvirt libvirt, QemuImg qemuImg, String path) throws StepFailure {
-        Set<Use> uses = new LinkedHashSet<>();
+        return now(libvirt, qemuImg, List.of(path)).get(path);
+    }
+
+    /**
+     * The uses of each of {@code paths} on the real system now, from one scan of the connection (as
+     * {@link #now(Libvirt, QemuImg, String)} for each): every path is a key, with no uses when nothing uses it.
+     */
+    public static java.util.Map<String, List<Use>> now(Libvirt libvirt, QemuImg qemuImg, java.util.Collection<String> paths)
+            throws StepFailure {
+        java.util.Map<String, Set<Use>> uses = new java.util.LinkedHashMap<>();
+        paths.forEach(p -> uses.put(p, new LinkedHashSet<>()));
         for (String name : libvirt.domainNames()) {
             try {
-                scanDomain(libvirt, qemuImg, name, path, uses);
+                scanDomain(libvirt, qemuImg, name, uses);
             } catch (StepFailure e) {
                 if (!Libvirt.isNoDomain(e) && libvirt.exists(name)) {
                     throw e;
@@ -191,10 +201,13 @@ public final class FileUsage {
                 // undefined while we looked: it uses nothing any more
             }
         }
-        return List.copyOf(uses);
+        java.util.Map<String, List<Use>> out = new java.util.LinkedHashMap<>();
+        uses.forEach((p, u) -> out.put(p, List.copyOf(u)));
+        return out;
     }
 
-    private static void scanDomain(Libvirt libvirt, QemuImg qemuImg, String name, String path, Set<Use> uses)
+    /** Adds to {@code uses} (keyed by the paths asked about) every use domain {@code name} makes of them. */
+    private static void scanDomain(Libvirt libvirt, QemuImg qemuImg, String name, java.util.Map<String, Set<Use>> uses)
             throws StepFailure {
         boolean running = libvirt.state(name).isActive();
         List<String> xmls = new ArrayList<>();
@@ -207,8 +220,8 @@ public final class FileUsage {
             try {
                 disks = DiskReader.read(xml, "the domain XML of " + name);
             } catch (SafeXml.Refused e) {
-                throw new StepFailure(e.getMessage() + "; cannot rule out that it uses " + path,
-                        "inspect it with: virsh -c " + libvirt.uri() + " dumpxml " + name, e);
+                throw new StepFailure(e.getMessage() + "; cannot rule out that it uses " + String.join(", ",
+                        uses.keySet()), "inspect it with: virsh -c " + libvirt.uri() + " dumpxml " + name, e);
             }
             for (DiskFacts disk : disks) {
                 if (!"file".equals(disk.type()) || disk.source() == null) {
@@ -216,9 +229,11 @@ public final class FileUsage {
                 }
                 List<String> chain = chainFiles(qemuImg, disk.source(), disk.format());
                 for (int i = 0; i < chain.size(); i++) {
-                    if (BackingChain.sameFile(chain.get(i), path)) {
-                        uses.add(new Use(name, disk.target(), i == 0 ? Role.DISK : Role.BACKING, running,
-                                disk.source()));
+                    for (var entry : uses.entrySet()) {
+                        if (BackingChain.sameFile(chain.get(i), entry.getKey())) {
+                            entry.getValue().add(new Use(name, disk.target(), i == 0 ? Role.DISK : Role.BACKING,
+                                    running, disk.source()));
+                        }
                     }
                 }
             }
@@ -234,8 +249,11 @@ public final class FileUsage {
                 throw e;
             }
             for (String file : snapshotFiles(xml, name, snapshot)) {
-                if (chainFiles(qemuImg, file, null).stream().anyMatch(f -> BackingChain.sameFile(f, path))) {
-                    uses.add(new Use(name, snapshot, Role.SNAPSHOT, running, file));
+                List<String> chain = chainFiles(qemuImg, file, null);
+                for (var entry : uses.entrySet()) {
+                    if (chain.stream().anyMatch(f -> BackingChain.sameFile(f, entry.getKey()))) {
+                        entry.getValue().add(new Use(name, snapshot, Role.SNAPSHOT, running, file));
+                    }
                 }
             }
         }

@@ -119,7 +119,8 @@ public final class ImageDelete implements Step {
         QemuImg qemuImg = new QemuImg(context::trace);
         List<String> delete = new ArrayList<>();
         Map<String, String> kept = new LinkedHashMap<>();
-        for (String path : paths(params)) {
+        List<String> paths = paths(params);
+        for (String path : paths) {
             Path file = Path.of(path);
             if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
                 throw new StepFailure("image " + path + " does not exist", "check the path");
@@ -127,7 +128,11 @@ public final class ImageDelete implements Step {
             if (Files.isDirectory(file, LinkOption.NOFOLLOW_LINKS)) {
                 throw new StepFailure(path + " is a directory, not an image file", "check the path");
             }
-            List<FileUsage.Use> uses = FileUsage.now(libvirt, qemuImg, path);
+        }
+        // One scan of the connection answers for every path: the uses of each, just before deleting.
+        Map<String, List<FileUsage.Use>> usesByPath = FileUsage.now(libvirt, qemuImg, paths);
+        for (String path : paths) {
+            List<FileUsage.Use> uses = usesByPath.get(path);
             if (!uses.isEmpty() && params.bool("skip_used")) {
                 kept.put(path, FileUsage.describe(uses));
             } else {

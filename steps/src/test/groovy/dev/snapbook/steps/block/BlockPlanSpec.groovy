@@ -167,4 +167,18 @@ class BlockPlanSpec extends Specification {
         action.choices() == ['status', 'abort']
         action.defaultValue() == 'status'
     }
+
+    def "a job is looked at every twentieth of its age so far, from 20 to 200 ms"() {
+        expect:
+        Blocks.pollInterval(java.time.Duration.ofMillis(elapsed)) == wait
+
+        where:
+        elapsed || wait
+        0       || 20
+        399     || 20
+        1000    || 50
+        2000    || 100
+        4000    || 200
+        600000  || 200
+    }
 }
