@@ -4,10 +4,9 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 import java.io.InputStream;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import java.util.Properties;
 
 /**
@@ -44,23 +43,55 @@ public final class Main {
         String first = args.length == 0 ? null : args[0];
         WarmUps warmUps = WARMED_UP.contains(first) ? WarmUps.start() : WarmUps.none();
         CommandLine cli = commandLine(first);
-        cli.setExitCodeExceptionMapper(e -> EXIT_USAGE);
-        cli.setParameterExceptionHandler((e, a) -> {
+        Handlers handlers = new Handlers(warmUps);
+        cli.setExitCodeExceptionMapper(handlers);
+        cli.setParameterExceptionHandler(handlers);
+        cli.setExecutionExceptionHandler(handlers);
+        cli.setExecutionStrategy(handlers);
+        return cli.execute(args);
+    }
+
+    /**
+     * How the command line reacts to bad usage and internal errors, and runs the command once the warm-ups
+     * are done. A named class rather than lambdas: a lambda implementing a picocli interface has the
+     * class-data sharing dump link that interface, and a linked class of picocli's old class-file version
+     * (Java 5) is then left out of the archive and loaded, slowly, at every start (src/cds/train).
+     */
+    private static final class Handlers implements CommandLine.IExitCodeExceptionMapper,
+            CommandLine.IParameterExceptionHandler, CommandLine.IExecutionExceptionHandler,
+            CommandLine.IExecutionStrategy {
+
+        private final WarmUps warmUps;
+
+        Handlers(WarmUps warmUps) {
+            this.warmUps = warmUps;
+        }
+
+        @Override
+        public int getExitCode(Throwable exception) {
+            return EXIT_USAGE;
+        }
+
+        @Override
+        public int handleParseException(CommandLine.ParameterException e, String[] args) {
             e.getCommandLine().getErr().println("snapbook: " + e.getMessage());
             e.getCommandLine().getErr().println("Try '" + e.getCommandLine().getCommandSpec().qualifiedName()
                     + " --help'.");
             return EXIT_USAGE;
-        });
-        cli.setExecutionExceptionHandler((e, c, p) -> {
-            c.getErr().println("snapbook: internal error: " + e);
-            e.printStackTrace(c.getErr());
+        }
+
+        @Override
+        public int handleExecutionException(Exception e, CommandLine command, CommandLine.ParseResult parsed) {
+            command.getErr().println("snapbook: internal error: " + e);
+            e.printStackTrace(command.getErr());
             return 3;
-        });
-        cli.setExecutionStrategy(parsed -> {
+        }
+
+        @Override
+        public int execute(CommandLine.ParseResult parsed) {
             warmUps.await();
             return new CommandLine.RunLast().execute(parsed);
-        });
-        return cli.execute(args);
+        }
     }
 
     /** The whole command tree: the built-in commands and those of {@link CommandExtension}s on the classpath. */
@@ -70,39 +101,68 @@ public final class Main {
 
     /**
      * The command tree for a command line whose first argument is {@code first}. picocli reads a command's
-     * annotations when it is added (about 30 ms for the whole tree, at every start); so when {@code first}
-     * names a subcommand only that one is added. Anything else ({@code --help}, {@code help},
-     * {@code completion}, a mistyped name that needs its did-you-mean) gets the whole tree.
+     * annotations when it is added, and finding the extensions scans every jar: together about 50 ms of each
+     * start. So when {@code first} names a subcommand only that one is made and added. Anything else
+     * ({@code --help}, {@code help}, {@code completion}, a mistyped name that needs its did-you-mean) gets the
+     * whole tree.
      */
     static CommandLine commandLine(String first) {
-        Map<String, Object> commands = subcommands();
         CommandLine cli = new CommandLine(new Main());
-        Object only = "help".equals(first) || "completion".equals(first) ? null : commands.get(first);
-        if (only != null) {
-            cli.addSubcommand(first, only);
-        } else {
-            commands.forEach(cli::addSubcommand);
+        boolean wholeTree = first == null || first.equals("help") || first.equals("completion");
+        Supplier<Object> builtIn = wholeTree ? null : BUILT_IN.get(first);
+        if (builtIn != null) {
+            cli.addSubcommand(first, builtIn.get());
+            return cli;
+        }
+        Map<String, Object> extensions = extensions();
+        if (!wholeTree && extensions.containsKey(first)) {
+            cli.addSubcommand(first, extensions.get(first));
+            return cli;
+        }
+        for (Map.Entry<String, Supplier<Object>> command : BUILT_IN.entrySet()) {
+            cli.addSubcommand(command.getKey(), command.getValue().get());
+        }
+        for (Map.Entry<String, Object> command : extensions.entrySet()) {
+            cli.addSubcommand(command.getKey(), command.getValue());
         }
         return cli;
     }
 
-    /** Every subcommand, by name, in the order of the help: new objects, which picocli has not read yet. */
-    private static Map<String, Object> subcommands() {
-        List<Object> all = new ArrayList<>(List.of(new RunCommand(), new PlanCommand(), new ValidateCommand(),
-                new StepsCommand(), new RecipesCommand(), new RunsCommand(), new RecoverCommand(),
-                new SchemaCommand(), new CompletionCommand(), new CommandLine.HelpCommand()));
-        for (CommandExtension extension : java.util.ServiceLoader.load(CommandExtension.class)) {
-            all.add(extension.command());
-        }
+    /** The built-in subcommands by name, in the order of the help (each name is its {@code @Command} name). */
+    static final Map<String, Supplier<Object>> BUILT_IN = builtIn();
+
+    private static Map<String, Supplier<Object>> builtIn() {
+        Map<String, Supplier<Object>> m = new LinkedHashMap<>();
+        m.put("run", RunCommand::new);
+        m.put("plan", PlanCommand::new);
+        m.put("validate", ValidateCommand::new);
+        m.put("steps", StepsCommand::new);
+        m.put("recipes", RecipesCommand::new);
+        m.put("runs", RunsCommand::new);
+        m.put("recover", RecoverCommand::new);
+        m.put("schema", SchemaCommand::new);
+        m.put("completion", CompletionCommand::new);
+        m.put("help", () -> new CommandLine.HelpCommand()); // not HelpCommand::new: see Handlers
+        return java.util.Collections.unmodifiableMap(m);
+    }
+
+    /** The subcommands of {@link CommandExtension}s on the class path, by their {@code @Command} name. */
+    private static Map<String, Object> extensions() {
         Map<String, Object> byName = new LinkedHashMap<>();
-        for (Object command : all) {
-            Command annotation = command.getClass().getAnnotation(Command.class);
-            if (annotation == null || annotation.name().isEmpty()) {
-                throw new IllegalStateException(command.getClass().getName() + " has no @Command name");
-            }
-            byName.put(annotation.name(), command);
+        for (CommandExtension extension : java.util.ServiceLoader.load(CommandExtension.class)) {
+            Object command = extension.command();
+            byName.put(commandName(command.getClass()), command);
         }
         return byName;
+    }
+
+    /** The name in {@code type}'s {@code @Command} annotation. */
+    static String commandName(Class<?> type) {
+        Command annotation = type.getAnnotation(Command.class);
+        if (annotation == null || annotation.name().isEmpty()) {
+            throw new IllegalStateException(type.getName() + " has no @Command name");
+        }
+        return annotation.name();
     }
 
     /** Reads the version written at build time. */

@@ -19,11 +19,19 @@ final class WarmUps {
         this.threads = threads;
     }
 
-    /** Starts the warm-ups for a command that will plan or run playbooks, each on a thread of its own. */
+    /**
+     * Starts the warm-ups for a command that will plan or run playbooks. Even finding them (a
+     * {@link ServiceLoader} scan of every jar) happens off the calling thread.
+     */
     static WarmUps start() {
-        return start(ServiceLoader.load(WarmUp.class, WarmUps.class.getClassLoader()));
+        Thread finder = new Thread(() -> start(ServiceLoader.load(WarmUp.class, WarmUps.class.getClassLoader()))
+                .await(), "snapbook-warm-up");
+        finder.setDaemon(true);
+        finder.start();
+        return new WarmUps(List.of(finder));
     }
 
+    /** Starts each of {@code warmUps} on a thread of its own. */
     static WarmUps start(Iterable<? extends WarmUp> warmUps) {
         List<Thread> threads = new ArrayList<>();
         for (WarmUp w : warmUps) {

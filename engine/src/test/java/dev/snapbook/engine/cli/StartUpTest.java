@@ -30,6 +30,12 @@ class StartUpTest {
     }
 
     @Test
+    void everyBuiltInCommandIsListedUnderItsOwnName() {
+        Main.BUILT_IN.forEach((name, command) -> assertEquals(name, Main.commandName(command.get().getClass())));
+        assertEquals(EVERY_COMMAND, Main.BUILT_IN.keySet());
+    }
+
+    @Test
     void aSubcommandsHelpStillNamesItUnderSnapbook() {
         CommandLine cli = Main.commandLine("run");
         StringWriter text = new StringWriter();
