@@ -9,6 +9,7 @@ import argparse
 import json
 import os
 import platform
+import random
 import re
 import shutil
 import statistics
@@ -159,8 +160,10 @@ def settle():
     """Lets a VM started a moment ago finish starting: here a lab VM's QEMU keeps a core busy for its first
     2.5 s (measured from /proc/PID/stat), which would slow whichever contender runs next (snapbook's JVM
     start more than a few virsh calls). Nobody reverts or merges a VM 10 ms after starting it; both
-    contenders get the same settled VM."""
-    time.sleep(SETTLE_SECONDS)
+    contenders get the same settled VM. Up to one second more, at random: this host's init reaps a stopped
+    QEMU on its own clock (see FINDINGS.md), and a fixed rhythm could land one contender on its slow side
+    every time."""
+    time.sleep(SETTLE_SECONDS + random.random())
 
 
 def stop():
