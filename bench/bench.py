@@ -348,7 +348,7 @@ def write_report(path, info, started, res, args):
             lines.append(before.row(sb))
         speedup = ans.median / sb.median
         notes.append(f"- Start-up + 5 read-only steps: median **{sb.median:.3f} s** (target ≤ 0.6 s): "
-                     f"{verdict(sb.median <= 0.6)}; Ansible / snapbook = **{speedup:.1f}×** (target ≥ 4×): "
+                     f"{verdict(sb.median <= 0.6)}; Ansible / snapbook = **{speedup:.2f}×** (target ≥ 4×): "
                      f"{verdict(speedup >= 4)}; the bare shell script takes {shell.median:.3f} s.")
         if before:
             notes.append(f"- Before the fixes of this change the same run took {before.median:.3f} s median "
