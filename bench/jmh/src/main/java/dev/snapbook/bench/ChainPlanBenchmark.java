@@ -27,11 +27,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * The plan of {@code chain.verify} on a qcow2 chain of {@code depth} images, in-process: the same step
@@ -60,7 +58,7 @@ public class ChainPlanBenchmark {
 
     @Setup
     public void setUp() throws Exception {
-        dir = Files.createTempDirectory(Path.of(System.getProperty("bench.state", "target")).toAbsolutePath(), "chain-");
+        dir = BenchFiles.newDirectory("chain-");
         qemuImg("create", "-q", "-f", "qcow2", dir.resolve("l0.qcow2").toString(), "16M");
         for (int i = 1; i < depth; i++) {
             qemuImg("create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", "l" + (i - 1) + ".qcow2",
@@ -81,11 +79,7 @@ public class ChainPlanBenchmark {
 
     @TearDown
     public void tearDown() throws IOException {
-        try (Stream<Path> files = Files.walk(dir)) {
-            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
+        BenchFiles.delete(dir);
     }
 
     /** One plan: a fresh world observes the chain and chain.verify checks it. */

@@ -26,12 +26,10 @@ import org.openjdk.jmh.annotations.Warmup;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * The engine's own cost per step: a playbook of {@value #STEPS} {@code bench.noop} steps (each with a
@@ -67,16 +65,12 @@ public class EngineOverheadBenchmark {
         yaml = b.toString();
         playbook = load();
         // the journal goes to the same kind of disk as a real run's (not a tmpfs)
-        stateDir = Files.createTempDirectory(Path.of(System.getProperty("bench.state", "target")), "state-");
+        stateDir = BenchFiles.newDirectory("state-");
     }
 
     @TearDown
     public void tearDown() throws IOException {
-        try (Stream<Path> files = Files.walk(stateDir)) {
-            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
+        BenchFiles.delete(stateDir);
     }
 
     private Playbook load() throws Exception {
