@@ -180,12 +180,7 @@ public final class Runner {
         } else {
             status = incomplete ? RunStatus.ROLLBACK_INCOMPLETE : RunStatus.ROLLED_BACK;
         }
-        journal.write("run_finished", Map.of("status", status.name().toLowerCase(java.util.Locale.ROOT),
-                "problems", problems));
-        RunListener.RunFinished finished = new RunListener.RunFinished(journal.runId(), status, reports, problems,
-                journal.file().toString());
-        listener.onRunFinished(finished);
-        return finished;
+        return finish(journal, status, reports, problems);
     }
 
     /**
@@ -214,6 +209,12 @@ public final class Runner {
             incomplete = true;
         }
         RunStatus status = incomplete ? RunStatus.ROLLBACK_INCOMPLETE : RunStatus.ROLLED_BACK;
+        return finish(journal, status, reports, problems);
+    }
+
+    /** Journals how the run ended and tells the listener. */
+    private RunListener.RunFinished finish(Journal journal, RunStatus status, List<StepReport> reports,
+                                           List<String> problems) {
         journal.write("run_finished", Map.of("status", status.name().toLowerCase(java.util.Locale.ROOT),
                 "problems", problems));
         RunListener.RunFinished finished = new RunListener.RunFinished(journal.runId(), status, reports, problems,

@@ -256,9 +256,7 @@ public final class BlockCommit implements Step {
     /** Records the chain before the merge, for the journal: once merged, it cannot be read back. */
     @Override
     public Map<String, Object> capture(Params params, StepContext context) throws StepFailure {
-        Blocks.Chain chain = Blocks.currentChain(context, params.string("domain"), params.string("disk"),
-                "block commit");
-        return Map.of("chain_before", chain.files());
+        return Blocks.captureChain(params, context, "block commit");
     }
 
     @Override

@@ -136,9 +136,7 @@ public final class BlockPull implements Step {
     /** Records the chain before the pull, for the journal. */
     @Override
     public Map<String, Object> capture(Params params, StepContext context) throws StepFailure {
-        Blocks.Chain chain = Blocks.currentChain(context, params.string("domain"), params.string("disk"),
-                "block pull");
-        return Map.of("chain_before", chain.files());
+        return Blocks.captureChain(params, context, "block pull");
     }
 
     @Override

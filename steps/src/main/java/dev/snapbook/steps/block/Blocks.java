@@ -2,6 +2,7 @@ package dev.snapbook.steps.block;
 
 import dev.snapbook.engine.spi.Param;
 import dev.snapbook.engine.spi.ParamType;
+import dev.snapbook.engine.spi.Params;
 import dev.snapbook.engine.spi.StepContext;
 import dev.snapbook.engine.spi.StepFailure;
 import dev.snapbook.engine.spi.World;
@@ -19,6 +20,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * What the {@code block.*} steps share: their parameters, the disk's backing chain as planning and running
@@ -311,8 +313,15 @@ final class Blocks {
         }
     }
 
+    /** What a merge step journals before it acts ({@code capture}): the disk's chain, read now. */
+    static Map<String, Object> captureChain(Params params, StepContext context, String operation)
+            throws StepFailure {
+        Chain chain = currentChain(context, params.string("domain"), params.string("disk"), operation);
+        return Map.of("chain_before", chain.files());
+    }
+
     /** The chain a merge step journalled before it acted ({@code capture}), or null. */
-    static List<String> chainBefore(java.util.Map<String, Object> captured) {
+    static List<String> chainBefore(Map<String, Object> captured) {
         if (captured.get("chain_before") instanceof List<?> l && !l.isEmpty()) {
             return l.stream().map(String::valueOf).toList();
         }

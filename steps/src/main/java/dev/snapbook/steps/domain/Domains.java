@@ -10,7 +10,7 @@ import java.time.Duration;
 import java.time.Instant;
 
 /** What the {@code domain.*} steps share: the {@code domain} parameter and the checks on it. */
-final class Domains {
+public final class Domains {
 
     static final Param DOMAIN = Param.required("domain", ParamType.NAME, "the libvirt domain's name");
 
@@ -22,7 +22,7 @@ final class Domains {
      *
      * @throws StepFailure when there is no such domain (now, or after the steps before)
      */
-    static DomainFacts require(World world, String name) throws StepFailure {
+    public static DomainFacts require(World world, String name) throws StepFailure {
         DomainFacts facts = world.get(DomainFacts.key(name));
         if (facts == null) {
             throw new StepFailure("domain '" + name + "' does not exist on this connection"

@@ -42,6 +42,18 @@ public record StatePicture(String domain, String state, String current, List<Sna
     public record Layer(String file, String format, Long virtualSize, Long fileSize, boolean active) {
     }
 
+    /** The snapshots of {@code tree} as the picture shows them (none for a null tree). */
+    private static List<Snapshot> snapshots(SnapshotTree tree) {
+        List<Snapshot> snapshots = new ArrayList<>();
+        if (tree != null) {
+            for (SnapshotFacts s : tree.snapshots()) {
+                snapshots.add(new Snapshot(s.name(), s.parent(), s.location(), s.state(),
+                        s.name().equals(tree.current()), tree.children(s.name())));
+            }
+        }
+        return snapshots;
+    }
+
     /** Observes {@code domain} read-only. */
     public static StatePicture observe(Libvirt libvirt, QemuImg qemuImg, String domain) throws StepFailure {
         DomainFacts facts = DomainFactSource.observe(domain, libvirt);
@@ -50,13 +62,7 @@ public record StatePicture(String domain, String state, String current, List<Sna
                     "list the domains with: virsh -c " + libvirt.uri() + " list --all");
         }
         SnapshotTree tree = SnapshotFactSource.observe(domain, libvirt);
-        List<Snapshot> snapshots = new ArrayList<>();
-        if (tree != null) {
-            for (SnapshotFacts s : tree.snapshots()) {
-                snapshots.add(new Snapshot(s.name(), s.parent(), s.location(), s.state(),
-                        s.name().equals(tree.current()), tree.children(s.name())));
-            }
-        }
+        List<Snapshot> snapshots = snapshots(tree);
         List<Disk> disks = new ArrayList<>();
         for (DiskFacts d : facts.disks()) {
             if (d.source() == null || !"file".equals(d.type())) {
@@ -87,13 +93,7 @@ public record StatePicture(String domain, String state, String current, List<Sna
             return null;
         }
         SnapshotTree tree = predicted ? world.get(SnapshotTree.key(domain)) : world.observed(SnapshotTree.key(domain));
-        List<Snapshot> snapshots = new ArrayList<>();
-        if (tree != null) {
-            for (SnapshotFacts s : tree.snapshots()) {
-                snapshots.add(new Snapshot(s.name(), s.parent(), s.location(), s.state(),
-                        s.name().equals(tree.current()), tree.children(s.name())));
-            }
-        }
+        List<Snapshot> snapshots = snapshots(tree);
         List<Disk> disks = new ArrayList<>();
         for (DiskFacts d : facts.disks()) {
             if (d.source() == null || !"file".equals(d.type())) {

@@ -1,16 +1,9 @@
 package dev.snapbook.steps.snapshot;
 
-import dev.snapbook.engine.spi.Outcome;
 import dev.snapbook.engine.spi.Param;
 import dev.snapbook.engine.spi.ParamType;
 import dev.snapbook.engine.spi.Params;
-import dev.snapbook.engine.spi.Planned;
-import dev.snapbook.engine.spi.Reversibility;
-import dev.snapbook.engine.spi.Step;
-import dev.snapbook.engine.spi.StepContext;
 import dev.snapbook.engine.spi.StepFailure;
-import dev.snapbook.engine.spi.Verification;
-import dev.snapbook.engine.spi.World;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -33,7 +26,7 @@ import java.util.Set;
  * internal snapshot; for an external one (domain shut off) it points the disks back at the previous files,
  * deletes the snapshot's metadata and the overlays it created (only if nothing uses them).
  */
-public final class SnapshotCreate implements Step {
+public final class SnapshotCreate extends SnapshotCreating {
 
     private static final Set<String> DISKSPEC_KEYS = Set.of("disk", "snapshot", "driver", "file");
 
@@ -78,50 +71,7 @@ public final class SnapshotCreate implements Step {
     }
 
     @Override
-    public String verifies() {
-        return SnapshotCreation.VERIFIES;
-    }
-
-    @Override
-    public String undoes() {
-        return SnapshotCreation.UNDOES;
-    }
-
-    @Override
-    public Reversibility reversibility(Params params) {
-        return Reversibility.REVERSIBLE;
-    }
-
-    @Override
-    public Planned plan(Params params, World world) throws StepFailure {
-        SnapshotCreation.Request r = request(params);
-        Map<String, Object> result = SnapshotCreation.result(r, SnapshotCreation.resolve(r, SnapshotCreation.of(world)));
-        List<String> actions = SnapshotCreation.plan(r, world);
-        return Planned.change(actions, result);
-    }
-
-    @Override
-    public Map<String, Object> capture(Params params, StepContext context) throws StepFailure {
-        return SnapshotCreation.capture(request(params), context);
-    }
-
-    @Override
-    public Outcome apply(Params params, Map<String, Object> captured, StepContext context) throws StepFailure {
-        return SnapshotCreation.apply(request(params), context);
-    }
-
-    @Override
-    public Verification verify(Params params, Outcome outcome, StepContext context) throws StepFailure {
-        return SnapshotCreation.verify(request(params), outcome, context);
-    }
-
-    @Override
-    public void undo(Params params, Map<String, Object> captured, Outcome outcome, StepContext context)
-            throws StepFailure {
-        SnapshotCreation.undo(request(params), captured, outcome, context);
-    }
-
-    private static SnapshotCreation.Request request(Params params) throws StepFailure {
+    SnapshotCreation.Request request(Params params) throws StepFailure {
         List<SnapshotCreation.DiskSpec> specs = new ArrayList<>();
         for (Object o : params.list("diskspec")) {
             if (!(o instanceof Map<?, ?> m)) {

@@ -1,23 +1,15 @@
 package dev.snapbook.steps.snapshot;
 
-import dev.snapbook.engine.spi.Outcome;
 import dev.snapbook.engine.spi.Param;
 import dev.snapbook.engine.spi.ParamType;
 import dev.snapbook.engine.spi.Params;
-import dev.snapbook.engine.spi.Planned;
-import dev.snapbook.engine.spi.Reversibility;
-import dev.snapbook.engine.spi.Step;
-import dev.snapbook.engine.spi.StepContext;
 import dev.snapbook.engine.spi.StepFailure;
-import dev.snapbook.engine.spi.Verification;
-import dev.snapbook.engine.spi.World;
 import dev.snapbook.steps.xml.SafeXml;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.w3c.dom.Document;
 import org.w3c.dom.Element;
 
@@ -30,7 +22,7 @@ import org.w3c.dom.Element;
  *
  * <p>Result: as {@code snapshot.create}.
  */
-public final class SnapshotCreateXml implements Step {
+public final class SnapshotCreateXml extends SnapshotCreating {
 
     @Override
     public String name() {
@@ -63,51 +55,12 @@ public final class SnapshotCreateXml implements Step {
     }
 
     @Override
-    public String verifies() {
-        return SnapshotCreation.VERIFIES;
+    List<String> actionsBefore(Params params) {
+        return List.of("read " + params.string("file"));
     }
 
     @Override
-    public String undoes() {
-        return SnapshotCreation.UNDOES;
-    }
-
-    @Override
-    public Reversibility reversibility(Params params) {
-        return Reversibility.REVERSIBLE;
-    }
-
-    @Override
-    public Planned plan(Params params, World world) throws StepFailure {
-        SnapshotCreation.Request r = request(params);
-        Map<String, Object> result = SnapshotCreation.result(r, SnapshotCreation.resolve(r, SnapshotCreation.of(world)));
-        List<String> actions = new ArrayList<>(List.of("read " + params.string("file")));
-        actions.addAll(SnapshotCreation.plan(r, world));
-        return Planned.change(actions, result);
-    }
-
-    @Override
-    public Map<String, Object> capture(Params params, StepContext context) throws StepFailure {
-        return SnapshotCreation.capture(request(params), context);
-    }
-
-    @Override
-    public Outcome apply(Params params, Map<String, Object> captured, StepContext context) throws StepFailure {
-        return SnapshotCreation.apply(request(params), context);
-    }
-
-    @Override
-    public Verification verify(Params params, Outcome outcome, StepContext context) throws StepFailure {
-        return SnapshotCreation.verify(request(params), outcome, context);
-    }
-
-    @Override
-    public void undo(Params params, Map<String, Object> captured, Outcome outcome, StepContext context)
-            throws StepFailure {
-        SnapshotCreation.undo(request(params), captured, outcome, context);
-    }
-
-    static SnapshotCreation.Request request(Params params) throws StepFailure {
+    SnapshotCreation.Request request(Params params) throws StepFailure {
         String file = params.string("file");
         String text;
         try {

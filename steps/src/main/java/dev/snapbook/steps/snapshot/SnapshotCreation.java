@@ -9,6 +9,7 @@ import dev.snapbook.engine.spi.World;
 import dev.snapbook.steps.domain.DiskFacts;
 import dev.snapbook.steps.domain.DomainFactSource;
 import dev.snapbook.steps.domain.DomainFacts;
+import dev.snapbook.steps.domain.Domains;
 import dev.snapbook.steps.image.ImageFactSource;
 import dev.snapbook.steps.image.ImageFacts;
 import dev.snapbook.steps.libvirt.Libvirt;
@@ -92,7 +93,7 @@ final class SnapshotCreation {
     static Facts of(World world) {
         return new Facts() {
             public DomainFacts domain(String name) throws StepFailure {
-                return Snapshots.domain(world, name);
+                return Domains.require(world, name);
             }
 
             public SnapshotTree tree(String domain) throws StepFailure {

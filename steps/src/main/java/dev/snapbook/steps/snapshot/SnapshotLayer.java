@@ -13,6 +13,7 @@ import dev.snapbook.engine.spi.Verification;
 import dev.snapbook.engine.spi.World;
 import dev.snapbook.steps.domain.DiskFacts;
 import dev.snapbook.steps.domain.DomainFacts;
+import dev.snapbook.steps.domain.Domains;
 import dev.snapbook.steps.image.BackingChain;
 import dev.snapbook.steps.image.FileUsage;
 import dev.snapbook.steps.image.ImageFacts;
@@ -153,7 +154,7 @@ public final class SnapshotLayer implements Step {
             throw new StepFailure(refused + "its XML does not record which file disk " + disk
                     + " used when it was taken", "inspect it with: virsh snapshot-dumpxml " + domain + " " + s.name());
         }
-        DomainFacts dom = Snapshots.domain(world, domain);
+        DomainFacts dom = Domains.require(world, domain);
         String target = disk;
         DiskFacts d = dom.disks().stream().filter(x -> x.target().equals(target)).findFirst().orElseThrow(() ->
                 new StepFailure(refused + domain + " has no disk " + target + " any more", null));

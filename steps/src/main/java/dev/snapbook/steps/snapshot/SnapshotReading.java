@@ -1,6 +1,7 @@
 package dev.snapbook.steps.snapshot;
 
 import dev.snapbook.engine.spi.Outcome;
+import dev.snapbook.engine.spi.Param;
 import dev.snapbook.engine.spi.Params;
 import dev.snapbook.engine.spi.Planned;
 import dev.snapbook.engine.spi.Step;
@@ -9,17 +10,34 @@ import dev.snapbook.engine.spi.StepFailure;
 import dev.snapbook.engine.spi.Verification;
 import dev.snapbook.engine.spi.World;
 
+import java.util.List;
 import java.util.Map;
 
 /**
  * What the read-only steps about one snapshot share ({@code snapshot.info}, {@code snapshot.parent},
  * {@code snapshot.source}): the plan reads the snapshot from the world, apply from libvirt, and verify
- * checks that libvirt still reports the same; each says which part of the snapshot it returns.
+ * checks that libvirt still reports the same; they take the same parameters and preconditions. Each says
+ * which part of the snapshot it returns.
  */
 abstract class SnapshotReading implements Step {
 
     /** The part of the snapshot's facts this step returns. */
     abstract Map<String, Object> result(SnapshotFacts s);
+
+    @Override
+    public List<Param> params() {
+        return List.of(Snapshots.DOMAIN, Snapshots.SNAPSHOT);
+    }
+
+    @Override
+    public String preconditions() {
+        return "The domain must exist and have the snapshot at this point of the plan.";
+    }
+
+    @Override
+    public String undoes() {
+        return "It only reads the snapshot's XML.";
+    }
 
     @Override
     public Planned plan(Params params, World world) throws StepFailure {

@@ -14,6 +14,7 @@ import dev.snapbook.engine.spi.Verification;
 import dev.snapbook.engine.spi.World;
 import dev.snapbook.steps.domain.DiskFacts;
 import dev.snapbook.steps.domain.DomainFacts;
+import dev.snapbook.steps.domain.Domains;
 import dev.snapbook.steps.image.ImageFacts;
 import dev.snapbook.steps.libvirt.Libvirt;
 import dev.snapbook.steps.libvirt.PowerState;
@@ -115,7 +116,7 @@ public final class SnapshotRevert implements Step {
         String domain = params.string("domain");
         SnapshotTree tree = Snapshots.tree(world, domain);
         SnapshotFacts s = Snapshots.snapshot(tree, params.string("snapshot"));
-        DomainFacts dom = Snapshots.domain(world, domain);
+        DomainFacts dom = Domains.require(world, domain);
         if (s.location().equals("external")) {
             List<DiskRevert> disks = external(params, s, dom, p -> world.get(ImageFacts.key(p)));
             List<String> actions = new ArrayList<>();
@@ -148,7 +149,7 @@ public final class SnapshotRevert implements Step {
             actions.addAll(SnapshotCreation.plan(safetyRequest(domain, safety, s.name()), world));
         }
         String state = expectedState(params, s);
-        world.put(DomainFacts.key(domain), Snapshots.domain(world, domain).withState(state));
+        world.put(DomainFacts.key(domain), Domains.require(world, domain).withState(state));
         world.put(SnapshotTree.key(domain), Snapshots.tree(world, domain).withCurrent(s.name()));
         actions.add("virDomainRevertToSnapshot(" + domain + ", " + s.name() + ", " + revertFlags(params) + ")");
         return Planned.change(actions, internalResult(s, safety, state));

@@ -1,9 +1,7 @@
 package dev.snapbook.steps.snapshot;
 
-import dev.snapbook.engine.spi.Param;
 import dev.snapbook.engine.spi.Params;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -22,23 +20,8 @@ public final class SnapshotSource extends SnapshotReading {
     }
 
     @Override
-    public List<Param> params() {
-        return List.of(Snapshots.DOMAIN, Snapshots.SNAPSHOT);
-    }
-
-    @Override
-    public String preconditions() {
-        return "The domain must exist and have the snapshot at this point of the plan.";
-    }
-
-    @Override
     public String verifies() {
         return "Re-reads the snapshot from libvirt: it must still exist with the same overlays and state files.";
-    }
-
-    @Override
-    public String undoes() {
-        return "It only reads the snapshot's XML.";
     }
 
     @Override

@@ -8,6 +8,7 @@ import dev.snapbook.engine.spi.World;
 import dev.snapbook.steps.domain.DiskFacts;
 import dev.snapbook.steps.domain.DomainFactSource;
 import dev.snapbook.steps.domain.DomainFacts;
+import dev.snapbook.steps.domain.Domains;
 import dev.snapbook.steps.libvirt.Libvirt;
 import dev.snapbook.steps.qemu.QemuImg;
 import java.nio.file.Files;
@@ -29,18 +30,8 @@ final class Snapshots {
     private Snapshots() {
     }
 
-    static DomainFacts domain(World world, String name) throws StepFailure {
-        DomainFacts facts = world.get(DomainFacts.key(name));
-        if (facts == null) {
-            throw new StepFailure("domain '" + name + "' does not exist on this connection"
-                    + (world.observed(DomainFacts.key(name)) != null ? " at this point of the plan" : ""),
-                    "check the name with: virsh list --all");
-        }
-        return facts;
-    }
-
     static SnapshotTree tree(World world, String domain) throws StepFailure {
-        domain(world, domain);
+        Domains.require(world, domain);
         SnapshotTree tree = world.get(SnapshotTree.key(domain));
         if (tree == null) {
             throw new StepFailure("domain '" + domain + "' has no snapshot information", null);
