@@ -21,6 +21,11 @@ public final class Params {
         this.values = Collections.unmodifiableMap(new LinkedHashMap<>(values));
     }
 
+    /** The step type these parameters are for ({@code block.commit}). */
+    public String stepType() {
+        return stepType;
+    }
+
     public Map<String, Object> asMap() {
         return values;
     }

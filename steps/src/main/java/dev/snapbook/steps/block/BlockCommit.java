@@ -15,6 +15,11 @@ import dev.snapbook.steps.domain.DiskFacts;
 import dev.snapbook.steps.domain.DomainFacts;
 import dev.snapbook.steps.image.ImageFacts;
 import dev.snapbook.steps.libvirt.Libvirt;
+import dev.snapbook.steps.snapshot.SnapshotFacts;
+import dev.snapbook.steps.snapshot.SnapshotTree;
+import dev.snapbook.steps.state.DiskState;
+import dev.snapbook.steps.state.DiskStates;
+import dev.snapbook.steps.state.Flatten;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
@@ -133,7 +138,13 @@ public final class BlockCommit implements Step {
         }
     }
 
-    static Resolved resolve(Params params, Blocks.Chain chain) throws StepFailure {
+    /**
+     * What a commit with these parameters does to this chain, checked against every other state on the connection
+     * ({@code states}; null only when re-reading a journalled commit, whose checks were made when it started).
+     * Without {@code base}, an active commit goes into the lowest layer that no other state reads ({@link
+     * Flatten#commit}): a golden image shared by linked clones is never written.
+     */
+    static Resolved resolve(Params params, Blocks.Chain chain, DiskStates states) throws StepFailure {
         String name = params.string("domain");
         String disk = params.string("disk");
         boolean active = params.bool("active");
@@ -183,6 +194,8 @@ public final class BlockCommit implements Step {
                         + chain.files().get(top) + " in the chain of " + where + ": " + chain.show(),
                         "a commit merges top down into a backing file of it");
             }
+        } else if (top == 0 && states != null) {
+            base = Flatten.commit(states, name, disk, chain.files(), false).base();
         } else {
             base = chain.files().size() - 1;
             if (base <= top) {
@@ -191,14 +204,26 @@ public final class BlockCommit implements Step {
             }
         }
         boolean pivot = active && (!params.has("pivot") || params.bool("pivot"));
-        return new Resolved(chain, top, base, active, pivot);
+        Resolved r = new Resolved(chain, top, base, active, pivot);
+        if (states != null) {
+            List<DiskState> broken = states.brokenByCommit(r.merged(), r.baseFile()).stream()
+                    .filter(DiskStates.notDisk(name, disk)).toList();
+            if (!broken.isEmpty()) {
+                throw new StepFailure("refusing to commit " + String.join(", ", r.merged()) + " into " + r.baseFile()
+                        + " (disk " + where + "): that changes what these states show:\n" + DiskStates.describe(broken),
+                        "commit into a higher layer (base: one of " + chain.files().subList(top + 1, base)
+                                + "), or drop or flatten those states first; snapbook never writes a layer another"
+                                + " state reads");
+            }
+        }
+        return r;
     }
 
     @Override
     public Planned plan(Params params, World world) throws StepFailure {
         String name = params.string("domain");
         String disk = params.string("disk");
-        Resolved r = resolve(params, Blocks.plannedChain(world, name, disk, "block commit"));
+        Resolved r = resolve(params, Blocks.plannedChain(world, name, disk, "block commit"), DiskStates.of(world));
         long bw = Blocks.bandwidth(params);
         List<String> actions = new ArrayList<>();
         actions.add("virDomainBlockCommit(" + name + ", " + disk + ", base=" + r.baseFile() + ", top=" + r.topFile()
@@ -217,9 +242,40 @@ public final class BlockCommit implements Step {
                 + r.baseFile());
         actions.add("virDomainSuspend(" + name + ") + virDomainResume(" + name + ") when running: QEMU flushes the"
                 + " merged data and metadata to " + r.baseFile());
-        actions.add("on failure: virDomainBlockJobAbort(" + name + ", " + disk + ", 0), no pivot");
+        actions.add("on failure: virDomainBlockJobAbort(" + name + ", " + disk + ", 0), no pivot; " + r.baseFile()
+                + " then holds part of the merged data, so the snapshots dropped before the merge whose state it holds"
+                + " are not restored (exit 3): " + droppedStates(world, name, r.baseFile()));
+        Blocks.requireSpace(r.baseFile(), r.merged(), "block commit");
         predict(world, r);
         return Planned.change(actions, result(params, r));
+    }
+
+    /**
+     * The snapshots of the domain that the plan dropped before this commit although their state reads
+     * {@code base} (as observed before the plan): the ones a commit that stops part-way leaves inexact.
+     */
+    private static String droppedStates(World world, String domain, String base) throws StepFailure {
+        SnapshotTree before = world.observed(SnapshotTree.key(domain));
+        SnapshotTree now = world.get(SnapshotTree.key(domain));
+        if (before == null) {
+            return "none";
+        }
+        List<String> names = new ArrayList<>();
+        for (SnapshotFacts s : before.snapshots()) {
+            if ((now == null || now.find(s.name()) == null) && s.activeFiles().values().stream().anyMatch(f -> {
+                try {
+                    ImageFacts image = world.get(ImageFacts.key(f));
+                    return dev.snapbook.steps.image.BackingChain.sameFile(f, base) || image != null
+                            && image.backingChain().stream().anyMatch(l -> dev.snapbook.steps.image.BackingChain
+                            .sameFile(l.file(), base));
+                } catch (StepFailure e) {
+                    return false;
+                }
+            })) {
+                names.add(s.name());
+            }
+        }
+        return names.isEmpty() ? "none" : String.join(", ", names);
     }
 
     /** The disk and images after the commit, as libvirt and qemu-img will report them. */
@@ -256,16 +312,20 @@ public final class BlockCommit implements Step {
     /** Records the chain before the merge, for the journal: once merged, it cannot be read back. */
     @Override
     public Map<String, Object> capture(Params params, StepContext context) throws StepFailure {
-        return Blocks.captureChain(params, context, "block commit");
+        Resolved r = resolve(params, Blocks.currentChain(context, params.string("domain"), params.string("disk"),
+                "block commit"), DiskStates.now(context));
+        return Blocks.captureMerge(params, context, "block commit", r.baseFile());
     }
 
     @Override
     public Outcome apply(Params params, Map<String, Object> captured, StepContext context) throws StepFailure {
         String name = params.string("domain");
         String disk = params.string("disk");
-        Resolved r = resolve(params, Blocks.currentChain(context, name, disk, "block commit"));
+        Resolved r = resolve(params, Blocks.currentChain(context, name, disk, "block commit"),
+                DiskStates.now(context));
         Libvirt libvirt = Libvirt.session(context);
         Blocks.requireNoJob(libvirt, name, disk);
+        Blocks.requireSpace(r.baseFile(), r.merged(), "block commit");
         String what = "block commit of " + r.topFile() + " into " + r.baseFile();
         libvirt.blockCommit(name, disk, r.baseFile(), r.topFile(), Blocks.bandwidth(params),
                 r.active() ? EnumSet.of(Libvirt.CommitOption.ACTIVE) : EnumSet.noneOf(Libvirt.CommitOption.class));
@@ -298,7 +358,7 @@ public final class BlockCommit implements Step {
         if (before == null) {
             return null;
         }
-        Resolved r = resolve(params, Blocks.journalled(before));
+        Resolved r = resolve(Blocks.withJournalledBase(params, captured), Blocks.journalled(before), null);
         String name = params.string("domain");
         String disk = params.string("disk");
         boolean complete = Blocks.settle(Libvirt.session(context), context, name, disk, before, r.newFiles(),

@@ -13,6 +13,8 @@ import dev.snapbook.engine.spi.Verification;
 import dev.snapbook.engine.spi.World;
 import dev.snapbook.steps.image.ImageFacts;
 import dev.snapbook.steps.libvirt.Libvirt;
+import dev.snapbook.steps.state.DiskStates;
+import dev.snapbook.steps.state.Flatten;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -76,8 +78,12 @@ public final class BlockPull implements Step {
         return Reversibility.IRREVERSIBLE;
     }
 
-    /** The index of base in the chain (the chain's length when everything is pulled). */
-    static int resolve(Params params, Blocks.Chain chain) throws StepFailure {
+    /**
+     * The index of base in the chain (the chain's length when everything is pulled), checked against every other
+     * state on the connection ({@code states}; null only when re-reading a journalled pull). Without {@code base},
+     * only the layers no other state reads are pulled ({@link Flatten#pull}): a shared image stays the backing file.
+     */
+    static int resolve(Params params, Blocks.Chain chain, DiskStates states) throws StepFailure {
         String where = params.string("domain") + "/" + params.string("disk");
         if (params.has("bandwidth") && params.integer("bandwidth") < 0) {
             throw new StepFailure("bandwidth must be ≥ 0 MiB/s, got " + params.integer("bandwidth"),
@@ -87,8 +93,12 @@ public final class BlockPull implements Step {
             throw new StepFailure("disk " + where + " has no backing file (" + chain.active()
                     + " stands alone): there is nothing to pull", null);
         }
+        if (states != null) {
+            Flatten.refusePullInto(states, chain.active(), where);
+        }
         if (!params.has("base")) {
-            return chain.files().size();
+            return states == null ? chain.files().size()
+                    : Flatten.pull(states, params.string("domain"), params.string("disk"), chain.files(), false).base();
         }
         int base = chain.indexOf(params.string("base"));
         if (base < 0) {
@@ -111,7 +121,7 @@ public final class BlockPull implements Step {
         String name = params.string("domain");
         String disk = params.string("disk");
         Blocks.Chain chain = Blocks.plannedChain(world, name, disk, "block pull");
-        int base = resolve(params, chain);
+        int base = resolve(params, chain, DiskStates.of(world));
         long bw = Blocks.bandwidth(params);
         List<String> actions = new ArrayList<>();
         actions.add(base == chain.files().size()
@@ -126,6 +136,7 @@ public final class BlockPull implements Step {
         actions.add("virDomainSuspend(" + name + ") + virDomainResume(" + name + ") when running: QEMU flushes the"
                 + " pulled data and metadata to " + chain.active());
         actions.add("on failure: virDomainBlockJobAbort(" + name + ", " + disk + ", 0)");
+        Blocks.requireSpace(chain.active(), chain.files().subList(1, base), "block pull");
         ImageFacts top = world.get(ImageFacts.key(chain.active()));
         List<String> files = newFiles(chain, base);
         world.put(ImageFacts.key(chain.active()), chain.imageWithBacking(top,
@@ -136,7 +147,10 @@ public final class BlockPull implements Step {
     /** Records the chain before the pull, for the journal. */
     @Override
     public Map<String, Object> capture(Params params, StepContext context) throws StepFailure {
-        return Blocks.captureChain(params, context, "block pull");
+        Blocks.Chain chain = Blocks.currentChain(context, params.string("domain"), params.string("disk"), "block pull");
+        int base = resolve(params, chain, DiskStates.now(context));
+        return Blocks.captureMerge(params, context, "block pull", base < chain.files().size() ? chain.files().get(base)
+                : null);
     }
 
     @Override
@@ -144,10 +158,11 @@ public final class BlockPull implements Step {
         String name = params.string("domain");
         String disk = params.string("disk");
         Blocks.Chain chain = Blocks.currentChain(context, name, disk, "block pull");
-        int base = resolve(params, chain);
+        int base = resolve(params, chain, DiskStates.now(context));
         String baseFile = base == chain.files().size() ? null : chain.files().get(base);
         Libvirt libvirt = Libvirt.session(context);
         Blocks.requireNoJob(libvirt, name, disk);
+        Blocks.requireSpace(chain.active(), chain.files().subList(1, base), "block pull");
         String what = "block pull into " + chain.active();
         libvirt.blockPull(name, disk, baseFile, Blocks.bandwidth(params));
         try {
@@ -174,7 +189,7 @@ public final class BlockPull implements Step {
             return null;
         }
         Blocks.Chain chain = Blocks.journalled(before);
-        int base = resolve(params, chain);
+        int base = resolve(Blocks.withJournalledBase(params, captured), chain, null);
         boolean complete = Blocks.settle(Libvirt.session(context), context, params.string("domain"),
                 params.string("disk"), before, newFiles(chain, base),
                 java.util.Set.of(dev.snapbook.steps.libvirt.BlockJobInfo.Type.PULL), false, false, resuming,

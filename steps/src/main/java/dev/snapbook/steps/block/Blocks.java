@@ -320,6 +320,65 @@ final class Blocks {
         return Map.of("chain_before", chain.files());
     }
 
+    /**
+     * Refuses a merge into {@code target} when its file system has less free space than the data the merge may
+     * write: the files merged into it, at their size on disk (their allocated data and metadata, an upper bound
+     * of what a commit copies). Files that do not exist yet (a prediction of the plan) count nothing.
+     */
+    static void requireSpace(String target, List<String> sources, String operation) throws StepFailure {
+        long needed = 0;
+        for (String file : sources) {
+            try {
+                needed += java.nio.file.Files.readAttributes(Path.of(file),
+                        java.nio.file.attribute.BasicFileAttributes.class).size();
+            } catch (java.io.IOException e) {
+                // not there yet: created by an earlier step of the plan, it holds nothing to merge today
+            }
+        }
+        long free;
+        Path where = Path.of(target).toAbsolutePath();
+        while (where.getParent() != null && !java.nio.file.Files.exists(where)) {
+            where = where.getParent(); // a file the plan creates: the file system it will be created on
+        }
+        try {
+            free = java.nio.file.Files.getFileStore(where).getUsableSpace();
+        } catch (java.io.IOException e) {
+            throw new StepFailure("cannot read the free space of the file system holding " + target + ": "
+                    + e.getMessage(), "check that it exists and is readable", e);
+        }
+        if (free < needed) {
+            throw new StepFailure(operation + " into " + target + " may write up to " + mib(needed) + " MiB (the size"
+                    + " of " + String.join(", ", sources) + "), but its file system has only " + mib(free)
+                    + " MiB free; a merge that runs out of space stops part-way and leaves " + target + " changed",
+                    "free at least " + mib(needed - free) + " MiB there first");
+        }
+    }
+
+    private static long mib(long bytes) {
+        return (bytes + (1 << 20) - 1) >> 20;
+    }
+
+    /**
+     * What a merge step journals before it acts: the chain before, and the base it resolved (the model's choice
+     * when the playbook gave none), so that recovery settles the very merge that was started.
+     */
+    static Map<String, Object> captureMerge(Params params, StepContext context, String operation, String base)
+            throws StepFailure {
+        Map<String, Object> captured = new java.util.LinkedHashMap<>(captureChain(params, context, operation));
+        captured.put("base", base);
+        return captured;
+    }
+
+    /** The parameters with the journalled base (see {@link #captureMerge}) in place of a missing one. */
+    static Params withJournalledBase(Params params, Map<String, Object> captured) {
+        if (params.has("base") || !(captured.get("base") instanceof String base)) {
+            return params;
+        }
+        Map<String, Object> values = new java.util.LinkedHashMap<>(params.asMap());
+        values.put("base", base);
+        return new Params(params.stepType(), values);
+    }
+
     /** The chain a merge step journalled before it acted ({@code capture}), or null. */
     static List<String> chainBefore(Map<String, Object> captured) {
         if (captured.get("chain_before") instanceof List<?> l && !l.isEmpty()) {

@@ -1,5 +1,7 @@
 package dev.snapbook.steps.disk;
 
+import dev.snapbook.steps.state.DiskStates;
+import dev.snapbook.steps.state.DiskState;
 import dev.snapbook.engine.spi.Outcome;
 import dev.snapbook.engine.spi.Param;
 import dev.snapbook.engine.spi.ParamType;
@@ -15,7 +17,6 @@ import dev.snapbook.steps.domain.DiskFacts;
 import dev.snapbook.steps.domain.DiskReader;
 import dev.snapbook.steps.domain.DomainFacts;
 import dev.snapbook.steps.image.BackingChain;
-import dev.snapbook.steps.image.FileUsage;
 import dev.snapbook.steps.image.ImageFacts;
 import dev.snapbook.steps.image.ImageMagic;
 import dev.snapbook.steps.libvirt.Libvirt;
@@ -129,7 +130,7 @@ public final class DiskSwap implements Step {
             return Planned.alreadyDone("disk " + target + " of " + name + " already uses " + file + " as " + format,
                     result);
         }
-        refuseUsed(FileUsage.planned(world, file), file);
+        refuseUsed(DiskStates.of(world).containing(file), file);
         List<DiskFacts> disks = new ArrayList<>();
         for (DiskFacts d : domain.disks()) {
             disks.add(d == disk ? new DiskFacts(d.target(), d.device(), d.type(), file, format, d.bus()) : d);
@@ -173,7 +174,7 @@ public final class DiskSwap implements Step {
         if (BackingChain.sameFile(disk.source(), file) && format.equals(disk.format())) {
             return Outcome.unchanged("disk " + target + " of " + name + " already uses " + file, result);
         }
-        refuseUsed(FileUsage.now(libvirt, new QemuImg(context::trace), file), file);
+        refuseUsed(DiskStates.now(context).containing(file), file);
         String edited;
         DiskSourceEditor.Change change;
         try {
@@ -250,10 +251,10 @@ public final class DiskSwap implements Step {
         }
     }
 
-    private static void refuseUsed(List<FileUsage.Use> uses, String file) throws StepFailure {
+    private static void refuseUsed(List<DiskState> uses, String file) throws StepFailure {
         if (!uses.isEmpty()) {
-            throw new StepFailure("refusing to point a disk at " + file + ": it is already used by "
-                    + FileUsage.describe(uses) + "; two writers, or a write under an overlay, would corrupt data",
+            throw new StepFailure("refusing to point a disk at " + file + ": these states already read it:\n"
+                    + DiskStates.describe(uses) + "\ntwo writers, or a write under an overlay, would corrupt data",
                     "create a new overlay on it (image.create with backing) and swap to that, or copy it"
                             + " (image.convert)");
         }

@@ -6,7 +6,7 @@ import java.util.List;
 /**
  * The names of every domain on the connection, running or defined (fact kind {@code domains}, id
  * {@code all}), sorted. Steps that must know who else uses a file (image.delete, see
- * {@link dev.snapbook.steps.image.FileUsage}) walk it and look each domain up as a {@link DomainFacts}.
+ * {@link dev.snapbook.steps.state.DiskStates}) walk it and look each domain up as a {@link DomainFacts}.
  */
 public record DomainListFacts(List<String> names) {
 

@@ -12,6 +12,8 @@ import dev.snapbook.engine.spi.Verification;
 import dev.snapbook.engine.spi.World;
 import dev.snapbook.steps.libvirt.Libvirt;
 import dev.snapbook.steps.libvirt.PowerState;
+import dev.snapbook.steps.state.DiskState;
+import dev.snapbook.steps.state.DiskStates;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -71,6 +73,7 @@ public final class DomainStart implements Step {
             return Planned.alreadyDone(name + " is already " + facts.state(), result(false));
         }
         refuseUnstartable(name, state);
+        refuseSharedActiveLayer(DiskStates.of(world), facts);
         world.put(DomainFacts.key(name), facts.withState(PowerState.RUNNING.label()));
         return Planned.change(List.of("virDomainCreate(" + name + ")", "check that " + name + " is running"),
                 result(true));
@@ -92,6 +95,10 @@ public final class DomainStart implements Step {
             return Outcome.unchanged(name + " was already " + state.label(), result(false));
         }
         refuseUnstartable(name, state);
+        DomainFacts facts = DomainFactSource.observe(name, libvirt);
+        if (facts != null) {
+            refuseSharedActiveLayer(DiskStates.now(context), facts);
+        }
         libvirt.create(name);
         return Outcome.changed("started " + name, result(true));
     }
@@ -117,6 +124,26 @@ public final class DomainStart implements Step {
         PowerState now = Domains.stateOrGone(libvirt, name);
         if (now != null && now.isActive()) {
             libvirt.destroy(name);
+        }
+    }
+
+    /**
+     * A running domain writes its disks' active images: refused while another state reads one of them (a golden
+     * image that linked clones or snapshots are based on, say), since every write would change that state.
+     */
+    private static void refuseSharedActiveLayer(DiskStates states, DomainFacts domain) throws StepFailure {
+        for (DiskFacts disk : domain.disks()) {
+            if (!"disk".equals(disk.device()) || !"file".equals(disk.type()) || disk.source() == null) {
+                continue;
+            }
+            List<DiskState> readers = states.readingActive(disk.source()).stream()
+                    .filter(DiskStates.notDisk(domain.name(), disk.target())).toList();
+            if (!readers.isEmpty()) {
+                throw new StepFailure("refusing to start " + domain.name() + ": disk " + disk.target() + " would write"
+                        + " into " + disk.source() + ", which these states read:\n" + DiskStates.describe(readers),
+                        "give the disk an overlay of its own first (image.create with backing, then disk.swap), or"
+                                + " delete those states");
+            }
         }
     }
 

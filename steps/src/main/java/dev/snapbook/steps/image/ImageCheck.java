@@ -1,5 +1,7 @@
 package dev.snapbook.steps.image;
 
+import dev.snapbook.steps.state.DiskStates;
+import dev.snapbook.steps.state.DiskState;
 import dev.snapbook.engine.spi.Outcome;
 import dev.snapbook.engine.spi.Param;
 import dev.snapbook.engine.spi.ParamType;
@@ -30,7 +32,7 @@ import java.util.Map;
  *
  * <p>A repair writes the image: it is refused, in the plan and again just before it runs, while any running
  * domain on the connection has the image open, as a disk or anywhere in a disk's backing chain
- * ({@link FileUsage}); and it is irreversible. Only formats qemu-img can check (qcow2, qed, vdi, vhdx,
+ * ({@link dev.snapbook.steps.state.DiskStates}); and it is irreversible. Only formats qemu-img can check (qcow2, qed, vdi, vhdx,
  * parallels) are accepted; a raw image has no metadata to check.
  *
  * <p>Result: {@code {corruptions, leaks, check_errors, corruptions_fixed, leaks_fixed, format}}, the counts
@@ -99,7 +101,7 @@ public final class ImageCheck implements Step {
         if (repair == QemuImg.Repair.NONE) {
             return Planned.readOnly(command, result);
         }
-        refuseOpen(FileUsage.openByRunning(FileUsage.planned(world, path)), path);
+        refuseOpen(DiskStates.of(world).openByRunning(path), path);
         return Planned.change(List.of(command + "   (IRREVERSIBLE: rewrites the image's metadata)"), result);
     }
 
@@ -113,7 +115,7 @@ public final class ImageCheck implements Step {
         QemuImg.Repair repair = repair(params);
         if (repair != QemuImg.Repair.NONE) {
             // Again, just before writing: a domain may have started since the plan.
-            refuseOpen(FileUsage.openByRunning(FileUsage.now(Libvirt.session(context), qemuImg, path)), path);
+            refuseOpen(DiskStates.now(context).openByRunning(path), path);
         }
         QemuImg.CheckReport report = qemuImg.check(Path.of(path), format, repair);
         Map<String, Object> result = new LinkedHashMap<>();
@@ -160,11 +162,11 @@ public final class ImageCheck implements Step {
         }
     }
 
-    private static void refuseOpen(List<FileUsage.Use> open, String path) throws StepFailure {
+    private static void refuseOpen(List<DiskState> open, String path) throws StepFailure {
         if (!open.isEmpty()) {
-            FileUsage.Use first = open.get(0);
+            DiskState first = open.get(0);
             throw new StepFailure("refusing to repair " + path + ": running domain " + first.domain()
-                    + " has it open (" + FileUsage.describe(open) + "); qemu-img check -r would write under QEMU",
+                    + " has it open (" + DiskStates.inline(open) + "); qemu-img check -r would write under QEMU",
                     "shut domain " + first.domain() + " down first (domain.shutdown), or check without repair");
         }
     }

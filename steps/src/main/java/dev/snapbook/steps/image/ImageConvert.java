@@ -1,5 +1,7 @@
 package dev.snapbook.steps.image;
 
+import dev.snapbook.steps.state.DiskStates;
+import dev.snapbook.steps.state.DiskState;
 import dev.snapbook.engine.spi.Outcome;
 import dev.snapbook.engine.spi.Param;
 import dev.snapbook.engine.spi.ParamType;
@@ -102,7 +104,7 @@ public final class ImageConvert implements Step {
                     "choose a new target file");
         }
         Images.requireAbsent(world, target, "target");
-        refuseWritten(FileUsage.planned(world, source), source, params.bool("refuse_open"));
+        refuseWritten(DiskStates.of(world).openByRunning(source), source, params.bool("refuse_open"));
         world.put(ImageFacts.key(target), new ImageFacts(target, format, facts.virtualSize(), List.of()));
         List<String> actions = new ArrayList<>();
         actions.add(Command.of(new QemuImg(l -> { }).convertArgv(Path.of(source), sourceFormat, Path.of(target),
@@ -128,7 +130,7 @@ public final class ImageConvert implements Step {
             throw new StepFailure("target " + target + " already exists; snapbook never converts onto an existing"
                     + " file", "choose a new file name");
         }
-        refuseWritten(FileUsage.now(Libvirt.session(context), qemuImg, source), source, params.bool("refuse_open"));
+        refuseWritten(DiskStates.now(context).openByRunning(source), source, params.bool("refuse_open"));
         try {
             String what = "converting " + source + " to " + format;
             long total = sourceSize(qemuImg, source);
@@ -186,7 +188,7 @@ public final class ImageConvert implements Step {
     public void undo(Params params, Map<String, Object> captured, Outcome outcome, StepContext context)
             throws StepFailure {
         QemuImg qemuImg = new QemuImg(context::trace);
-        Images.deleteCreated(params.string("target"), Libvirt.session(context), qemuImg);
+        DiskStates.deleteCreated(params.string("target"), context);
     }
 
     private static String sourceFormat(Params params, String source, String detected) throws StepFailure {
@@ -203,19 +205,16 @@ public final class ImageConvert implements Step {
      * {@code refuseOpen}, any image a running domain has open (a backing layer can still change under a
      * block commit, which libvirt-java 0.5.2 cannot ask about).
      */
-    private static void refuseWritten(List<FileUsage.Use> uses, String source, boolean refuseOpen)
+    private static void refuseWritten(List<DiskState> open, String source, boolean refuseOpen)
             throws StepFailure {
-        if (refuseOpen) {
-            List<FileUsage.Use> open = FileUsage.openByRunning(uses);
-            if (!open.isEmpty()) {
-                FileUsage.Use first = open.get(0);
-                throw new StepFailure("refusing to convert " + source + ": running domain " + first.domain()
-                        + " has it open (" + FileUsage.describe(open) + ")",
-                        "shut " + first.domain() + " down first (domain.shutdown), then convert");
-            }
+        if (refuseOpen && !open.isEmpty()) {
+            DiskState first = open.get(0);
+            throw new StepFailure("refusing to convert " + source + ": running domain " + first.domain()
+                    + " has it open (" + DiskStates.inline(open) + ")",
+                    "shut " + first.domain() + " down first (domain.shutdown), then convert");
         }
-        for (FileUsage.Use use : uses) {
-            if (use.openByRunningDomain() && use.role() == FileUsage.Role.DISK) {
+        for (DiskState use : open) {
+            if (BackingChain.sameFile(use.chain().get(0).file(), source)) {
                 throw new StepFailure("refusing to convert " + source + ": running domain " + use.domain()
                         + " writes it as disk " + use.disk() + ", so a copy would mix data from different moments",
                         "shut " + use.domain() + " down first, or take an external snapshot (the file becomes a"

@@ -1,5 +1,6 @@
 package dev.snapbook.steps.image;
 
+import dev.snapbook.steps.state.DiskStates;
 import dev.snapbook.engine.spi.Outcome;
 import dev.snapbook.engine.spi.Param;
 import dev.snapbook.engine.spi.ParamType;
@@ -154,7 +155,7 @@ public final class ImageCreate implements Step {
     @Override
     public void undo(Params params, Map<String, Object> captured, Outcome outcome, StepContext context)
             throws StepFailure {
-        Images.deleteCreated(params.string("path"), Libvirt.session(context), new QemuImg(context::trace));
+        DiskStates.deleteCreated(params.string("path"), context);
     }
 
     /** Checks the combination of size, backing and format; returns the size in bytes, or -1 without one. */

@@ -1,5 +1,7 @@
 package dev.snapbook.steps.image;
 
+import dev.snapbook.steps.state.DiskStates;
+import dev.snapbook.steps.state.DiskState;
 import dev.snapbook.engine.spi.Outcome;
 import dev.snapbook.engine.spi.Param;
 import dev.snapbook.engine.spi.ParamType;
@@ -26,7 +28,7 @@ import java.util.Map;
  * Step {@code image.delete}: deletes an image file ({@code path}), or several ({@code paths}, in order).
  * IRREVERSIBLE. A file is refused — in the plan, and again just before deleting — while any domain on the
  * connection uses it as a disk, or any image of any domain has it in its backing chain, or a snapshot's XML
- * names it or a file whose chain contains it (see {@link FileUsage}). With {@code skip_used: true} such a file
+ * names it or a file whose chain contains it (see {@link dev.snapbook.steps.state.DiskStates}). With {@code skip_used: true} such a file
  * is kept instead and listed in the result with who uses it, so a recipe can "remove what nobody uses any
  * more" without knowing in advance what is still used.
  *
@@ -92,9 +94,9 @@ public final class ImageDelete implements Step {
         Map<String, String> kept = new LinkedHashMap<>();
         for (String path : paths) {
             Images.require(world, path, "image");
-            List<FileUsage.Use> uses = FileUsage.planned(world, path);
+            List<DiskState> uses = DiskStates.of(world).containing(path);
             if (!uses.isEmpty() && params.bool("skip_used")) {
-                kept.put(path, FileUsage.describe(uses));
+                kept.put(path, DiskStates.inline(uses));
             } else {
                 refuseUsed(uses, path);
                 delete.add(path);
@@ -130,11 +132,11 @@ public final class ImageDelete implements Step {
             }
         }
         // One scan of the connection answers for every path: the uses of each, just before deleting.
-        Map<String, List<FileUsage.Use>> usesByPath = FileUsage.now(libvirt, qemuImg, paths);
+        DiskStates states = DiskStates.now(context);
         for (String path : paths) {
-            List<FileUsage.Use> uses = usesByPath.get(path);
+            List<DiskState> uses = states.containing(path);
             if (!uses.isEmpty() && params.bool("skip_used")) {
-                kept.put(path, FileUsage.describe(uses));
+                kept.put(path, DiskStates.inline(uses));
             } else {
                 refuseUsed(uses, path);
                 delete.add(path);
@@ -225,9 +227,9 @@ public final class ImageDelete implements Step {
         return result;
     }
 
-    private static void refuseUsed(List<FileUsage.Use> uses, String path) throws StepFailure {
+    private static void refuseUsed(List<DiskState> uses, String path) throws StepFailure {
         if (!uses.isEmpty()) {
-            throw new StepFailure("refusing to delete " + path + ": it is used by " + FileUsage.describe(uses),
+            throw new StepFailure("refusing to delete " + path + ": these states need it:\n" + DiskStates.describe(uses),
                     "delete it only after nothing needs it: merge or drop the overlays above it (block.commit,"
                             + " block.pull), point disks elsewhere (disk.swap), delete the snapshots naming it;"
                             + " or pass skip_used: true to keep files in use");

@@ -1,5 +1,8 @@
 package dev.snapbook.steps.image;
 
+import dev.snapbook.engine.spi.StepContext;
+import dev.snapbook.steps.state.DiskStates;
+import dev.snapbook.steps.state.DiskState;
 import dev.snapbook.engine.spi.StepFailure;
 import dev.snapbook.engine.spi.World;
 import dev.snapbook.steps.libvirt.Libvirt;
@@ -77,26 +80,6 @@ final class Images {
     /** qemu-img rounds image sizes up to whole 512-byte sectors. */
     static long roundToSector(long bytes) {
         return (bytes + 511) / 512 * 512;
-    }
-
-    /**
-     * Deletes a file this step created, as an undo, unless something now uses it (then it fails, leaving it).
-     * Does nothing when the file is already gone.
-     */
-    static void deleteCreated(String path, Libvirt libvirt, QemuImg qemuImg) throws StepFailure {
-        if (!Files.exists(Path.of(path))) {
-            return;
-        }
-        List<FileUsage.Use> uses = FileUsage.now(libvirt, qemuImg, path);
-        if (!uses.isEmpty()) {
-            throw new StepFailure("not deleting " + path + " to undo its creation: it is in use by "
-                    + FileUsage.describe(uses), "undo or detach those uses first, then delete it with image.delete");
-        }
-        try {
-            Files.delete(Path.of(path));
-        } catch (IOException e) {
-            throw new StepFailure("cannot delete " + path + ": " + e.getMessage(), "check its permissions", e);
-        }
     }
 
     /** The format the file's contents show ({@link ImageMagic}); fails naming the file when it cannot be read. */

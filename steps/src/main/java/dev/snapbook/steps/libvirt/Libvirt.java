@@ -714,7 +714,7 @@ public final class Libvirt implements AutoCloseable {
         }
     }
 
-    // ---- image family (image.delete / FileUsage: who uses a file) ----
+    // ---- image family (image.delete / DiskStates: who uses a file) ----
 
     /**
      * The persistent definition with its secrets ({@code virDomainGetXMLDesc} with

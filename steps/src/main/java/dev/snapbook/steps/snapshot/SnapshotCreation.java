@@ -1,5 +1,6 @@
 package dev.snapbook.steps.snapshot;
 
+import dev.snapbook.steps.state.DiskStates;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.snapbook.engine.spi.Outcome;
 import dev.snapbook.engine.spi.StepContext;
@@ -517,7 +518,7 @@ final class SnapshotCreation {
             SnapshotCurrent.makeCurrent(libvirt, r.domain(), previousCurrent);
         }
         for (Object overlay : overlays.values()) {
-            Snapshots.deleteCreatedFile((String) overlay, libvirt, context::trace);
+            DiskStates.deleteCreated((String) overlay, context);
         }
     }
 }

@@ -64,7 +64,10 @@ public final class SnapshotDelete implements Step {
                         "instead of one snapshot: the metadata of every external snapshot (with disk: those that"
                                 + " made an overlay for that disk), leaves first; needs metadata_only: true"),
                 Param.optional("disk", ParamType.NAME, null,
-                        "with all_external: only the snapshots that made an external overlay for this disk"));
+                        "with all_external: only the snapshots that made an external overlay for this disk"),
+                Param.optional("snapshots", ParamType.LIST, null,
+                        "with metadata_only, instead of snapshot: these snapshots' metadata, leaves first (the drops"
+                                + " chain.layers reports for a flatten)"));
     }
 
     @Override
@@ -101,7 +104,8 @@ public final class SnapshotDelete implements Step {
         SnapshotTree tree = Snapshots.tree(world, domain);
         List<String> deleted = affected(params, tree);
         if (deleted.isEmpty()) {
-            return Planned.alreadyDone(params.bool("all_external") ? domain + " has no external snapshot"
+            return Planned.alreadyDone(params.has("snapshots") ? "no snapshot to delete"
+                    : params.bool("all_external") ? domain + " has no external snapshot"
                     + (params.has("disk") ? " of disk " + params.string("disk") : "")
                     : params.string("snapshot") + " has no children to delete",
                     result(List.of(), tree.current(), List.of()));
@@ -120,7 +124,7 @@ public final class SnapshotDelete implements Step {
         }
         SnapshotTree after = without(tree, deleted, params.bool("metadata_only"));
         world.put(SnapshotTree.key(domain), after);
-        if (params.bool("all_external")) {
+        if (params.bool("all_external") || params.has("snapshots")) {
             List<String> actions = new ArrayList<>();
             for (String name : leavesFirst(tree, deleted)) {
                 actions.add("virDomainSnapshotDelete(" + domain + ", " + name + ", " + flags(params) + ")");
@@ -157,6 +161,9 @@ public final class SnapshotDelete implements Step {
         Map<String, Object> captured = new LinkedHashMap<>();
         captured.put("current", tree.current());
         captured.put("xml", xmls);
+        if (params.bool("metadata_only")) {
+            captured.put("state_files", StateFiles.fingerprints(StateFiles.of(tree, deleted, context)));
+        }
         return captured;
     }
 
@@ -169,7 +176,7 @@ public final class SnapshotDelete implements Step {
             return Outcome.unchanged("nothing to delete", result(List.of(), tree.current(), List.of()));
         }
         Libvirt libvirt = Libvirt.session(context);
-        if (params.bool("all_external")) {
+        if (params.bool("all_external") || params.has("snapshots")) {
             // One at a time, leaves first, so libvirt never rewrites a child that is still to be deleted; a
             // failure part-way leaves the rest, and undo redefines the captured ones.
             for (String name : leavesFirst(tree, deleted)) {
@@ -214,18 +221,43 @@ public final class SnapshotDelete implements Step {
         }
         String domain = params.string("domain");
         Libvirt libvirt = Libvirt.session(context);
-        for (Object xml : ((Map<String, Object>) captured.get("xml")).values()) {
-            libvirt.snapshotCreateXml(domain, (String) xml, EnumSet.of(Libvirt.SnapshotCreateOption.REDEFINE));
+        // A snapshot whose state files changed since its metadata was dropped (a merge into them stopped part-way)
+        // no longer holds its state exactly: it is not brought back as if it did.
+        Map<String, Object> fingerprints = (Map<String, Object>) captured.getOrDefault("state_files", Map.of());
+        Map<String, List<String>> changed = StateFiles.changed(fingerprints);
+        List<String> notExact = new ArrayList<>();
+        Map<String, Object> xmls = (Map<String, Object>) captured.get("xml");
+        for (Map.Entry<String, Object> e : xmls.entrySet()) {
+            List<String> files = changed.get(e.getKey());
+            if (files != null && !files.isEmpty()) {
+                notExact.add(e.getKey() + " (" + String.join(", ", files) + " changed)");
+                continue;
+            }
+            libvirt.snapshotCreateXml(domain, (String) e.getValue(), EnumSet.of(Libvirt.SnapshotCreateOption.REDEFINE));
         }
         String current = (String) captured.get("current");
+        if (current != null && xmls.containsKey(current) && changed.containsKey(current)
+                && !changed.get(current).isEmpty()) {
+            current = null;
+        }
         if (current != null) {
             SnapshotCurrent.makeCurrent(libvirt, domain, current);
+        }
+        if (!notExact.isEmpty()) {
+            throw new StepFailure("not restoring snapshot(s) " + String.join("; ", notExact) + " of " + domain
+                    + ": their state files were written after their metadata was dropped (a merge into them stopped"
+                    + " part-way), so they no longer hold their state exactly; the disk itself shows all its data",
+                    "run the flatten again to finish the merge (recipe:flatten-commit), or restore those files from a"
+                            + " backup; the dropped snapshots' XML is in this run's journal");
         }
     }
 
     private static List<String> affected(Params params, SnapshotTree tree) throws StepFailure {
         if (params.bool("all_external")) {
             return allExternal(params, tree);
+        }
+        if (params.has("snapshots")) {
+            return listed(params, tree);
         }
         if (!params.has("snapshot")) {
             throw new StepFailure("snapshot.delete needs snapshot: NAME (or all_external: true)", null);
@@ -267,6 +299,41 @@ public final class SnapshotDelete implements Step {
             }
         }
         return out;
+    }
+
+    /**
+     * The snapshots named in {@code snapshots}, in tree order; checks the parameters allow it. An external snapshot
+     * whose child is not deleted too is refused: libvirt would record the deleted one's state files as the child's
+     * (it assumes its overlay was merged down), which is wrong unless that merge is what the playbook does.
+     */
+    private static List<String> listed(Params params, SnapshotTree tree) throws StepFailure {
+        if (params.has("snapshot") || params.bool("all_external") || params.bool("children")
+                || params.bool("children_only")) {
+            throw new StepFailure("snapshots: [...] names the snapshots to delete; it takes no snapshot, all_external,"
+                    + " children or children_only", "leave those out");
+        }
+        if (!params.bool("metadata_only")) {
+            throw new StepFailure("snapshots: [...] needs metadata_only: true", "add metadata_only: true");
+        }
+        Set<String> names = new LinkedHashSet<>();
+        for (Object o : params.list("snapshots")) {
+            names.add(Snapshots.snapshot(tree, String.valueOf(o)).name());
+        }
+        for (String name : names) {
+            SnapshotFacts s = tree.find(name);
+            if (s.externalDisks().isEmpty()) {
+                continue;
+            }
+            for (String child : tree.children(name)) {
+                if (!names.contains(child)) {
+                    throw new StepFailure("refusing to drop the metadata of snapshot " + name + " of " + tree.domain()
+                            + " without its child " + child + ": libvirt would record " + name + "'s state files as "
+                            + child + "'s, and " + child + " would then show other data",
+                            "drop " + child + " too, or keep " + name);
+                }
+            }
+        }
+        return tree.names().stream().filter(names::contains).toList();
     }
 
     /** {@code deleted} ordered so that each snapshot comes after all its deleted descendants. */

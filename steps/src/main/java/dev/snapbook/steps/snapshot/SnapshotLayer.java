@@ -15,7 +15,8 @@ import dev.snapbook.steps.domain.DiskFacts;
 import dev.snapbook.steps.domain.DomainFacts;
 import dev.snapbook.steps.domain.Domains;
 import dev.snapbook.steps.image.BackingChain;
-import dev.snapbook.steps.image.FileUsage;
+import dev.snapbook.steps.state.DiskState;
+import dev.snapbook.steps.state.DiskStates;
 import dev.snapbook.steps.image.ImageFacts;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -173,41 +174,15 @@ public final class SnapshotLayer implements Step {
                     "inspect the chain: qemu-img info -U --backing-chain " + d.source());
         }
         List<String> children = tree.children(s.name());
-        for (String name : children) {
-            SnapshotFacts c = tree.find(name);
-            String childState = c.activeFiles().get(disk);
-            if (childState == null || !BackingChain.sameFile(childState, overlay)) {
-                throw new StepFailure(refused + "its child snapshot " + name + " holds its state of " + disk
-                        + " in " + childState + ", not in " + s.name() + "'s overlay " + overlay + "; once " + s.name()
-                        + " is deleted libvirt records " + state + " as " + name + "'s state, and " + name
-                        + "'s own data would be lost", "delete " + name + " first, or keep " + s.name());
-            }
-        }
-        for (SnapshotFacts t : tree.snapshots()) {
-            if (t.name().equals(s.name())) {
-                continue;
-            }
-            for (Map.Entry<String, String> e : t.activeFiles().entrySet()) {
-                List<String> tc = chain(world, e.getValue());
-                int x = indexOf(tc, state);
-                if (x >= 0 && indexOf(tc.subList(0, x), overlay) < 0) {
-                    throw new StepFailure(refused + "snapshot " + t.name() + "'s state of " + e.getKey() + " ("
-                            + String.join(" → ", tc) + ") reads " + state + " without " + overlay
-                            + " above it; merging " + overlay + " into " + state + " would change that state",
-                            "delete or keep both; snapbook will not change another snapshot's data");
-                }
-            }
-        }
-        for (FileUsage.Use use : FileUsage.planned(world, state)) {
-            if (use.role() == FileUsage.Role.SNAPSHOT) {
-                continue; // snapshot states checked above; overlays' contents are not what a revert reads
-            }
-            List<String> uc = chain(world, use.via());
-            int x = indexOf(uc, state);
-            if (x >= 0 && indexOf(uc.subList(0, x), overlay) < 0) {
-                throw new StepFailure(refused + state + " is also used by " + use + " without " + overlay
-                        + " above it; merging into it would change that disk's data", "detach that use first");
-            }
+        // Merging the overlay into the state file changes that file for every state that reads it without the
+        // overlay right above it: another branch's snapshot, another domain's disk, a child whose state is not
+        // this overlay. The snapshot itself goes; the disk itself keeps the overlay's data.
+        List<DiskState> broken = DiskStates.of(world).brokenByCommit(List.of(overlay), state).stream()
+                .filter(DiskStates.notDisk(domain, disk)).filter(x -> !x.ofSnapshot(domain, s.name())).toList();
+        if (!broken.isEmpty()) {
+            throw new StepFailure(refused + "merging " + overlay + " into " + state + " would change what these"
+                    + " states show:\n" + DiskStates.describe(broken),
+                    "delete or keep them too; snapbook will not change another state's data");
         }
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("snapshot", s.name());

@@ -20,6 +20,8 @@ import dev.snapbook.steps.libvirt.Libvirt;
 import dev.snapbook.steps.libvirt.PowerState;
 import dev.snapbook.steps.libvirt.XmlView;
 import dev.snapbook.steps.qemu.QemuImg;
+import dev.snapbook.steps.state.DiskState;
+import dev.snapbook.steps.state.DiskStates;
 import dev.snapbook.steps.xml.SafeXml;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,7 +47,15 @@ import java.util.Objects;
  * state at the snapshot ({@code qemu-img create -b STATE -F FORMAT}); the persistent definition is changed
  * (DOM edit of that disk's source and driver type only) to use it; the snapshot becomes current. No existing
  * file is written: every other snapshot stays revertable, and the overlay that was active stays on disk
- * ({@code previous} in the result). Undo restores the captured persistent XML and deletes the new overlays.
+ * ({@code previous} in the result). That state is kept first-class: with {@code safety_snapshot} (the default)
+ * the step first takes the disk-only external snapshot {@code snapbook-before-revert-SNAPSHOT[-n]} of the reverted
+ * disks (its state files are the images that were active; its overlays are new and empty), so that libvirt, virsh
+ * and snapbook all see it, the disk-state model protects it, and a later revert can go back to it. Undo restores
+ * the captured persistent XML, deletes the new overlays and that snapshot with its empty overlays.
+ *
+ * <p>An internal revert rewrites the active content of the image that holds the internal snapshot; the plan
+ * refuses it while any other state reads that content (an external snapshot whose chain is on it, another
+ * domain's disk, an overlay the disk runs on, which the safety snapshot could not keep).
  *
  * <p>Result: {@code {snapshot, location, disks: {vda: {source, backing}}, previous: {vda: file},
  * safety_snapshot: name|null, state}}.
@@ -76,8 +86,10 @@ public final class SnapshotRevert implements Step {
                                 + " omitted: the state the snapshot recorded. External: the domain stays shut off"
                                 + " (add domain.start after)"),
                 Param.optional("safety_snapshot", ParamType.BOOLEAN, true,
-                        "internal snapshots: first take an internal snapshot of the current state, so the revert"
-                                + " can be undone; false makes the step irreversible"));
+                        "first keep the current state as snapshot snapbook-before-revert-SNAPSHOT[-n]: internal"
+                                + " snapshots, an internal snapshot (false makes the step irreversible); external ones,"
+                                + " a disk-only snapshot whose state is the current image of each reverted disk (false"
+                                + " is refused when nothing else names that image)"));
     }
 
     @Override
@@ -120,6 +132,17 @@ public final class SnapshotRevert implements Step {
         if (s.location().equals("external")) {
             List<DiskRevert> disks = external(params, s, dom, p -> world.get(ImageFacts.key(p)));
             List<String> actions = new ArrayList<>();
+            String kept = null;
+            if (params.bool("safety_snapshot")) {
+                kept = safetyName(tree, s.name());
+                actions.addAll(SnapshotCreation.plan(keepRequest(domain, kept, s.name(), disks), world));
+                actions.add("the state before the revert is kept as snapshot " + kept + ": its state files are "
+                        + disks.stream().map(DiskRevert::previous).toList());
+                tree = Snapshots.tree(world, domain);
+                dom = Domains.require(world, domain);
+            } else {
+                refuseUnnamed(DiskStates.of(world), domain, disks);
+            }
             DomainFacts after = dom;
             for (DiskRevert d : disks) {
                 actions.add("qemu-img create -f qcow2 -b " + d.state() + " -F " + d.stateFormat() + " " + d.overlay());
@@ -135,13 +158,14 @@ public final class SnapshotRevert implements Step {
             actions.add("virDomainSnapshotCreateXML(" + domain + ", <XML of " + s.name() + ">, REDEFINE|CURRENT)");
             world.put(DomainFacts.key(domain), after);
             world.put(SnapshotTree.key(domain), tree.withCurrent(s.name()));
-            return Planned.change(actions, externalResult(s, disks));
+            return Planned.change(actions, externalResult(s, disks, kept));
         }
         if (!s.location().equals("internal")) {
             throw new StepFailure("snapshot " + s.name() + " of " + domain + " is " + s.location()
                     + "; snapbook reverts snapshots that are wholly internal or wholly external",
                     "inspect it with: virsh snapshot-dumpxml " + domain + " " + s.name());
         }
+        refuseRewrite(DiskStates.of(world), s, dom, params.bool("safety_snapshot"));
         List<String> actions = new ArrayList<>();
         String safety = null;
         if (params.bool("safety_snapshot")) {
@@ -174,6 +198,13 @@ public final class SnapshotRevert implements Step {
         DomainFacts dom = facts.domain(domain);
         if (s.location().equals("external")) {
             List<DiskRevert> disks = external(params, s, dom, facts::image);
+            String kept = null;
+            if (params.bool("safety_snapshot")) {
+                kept = safetyName(tree, s.name());
+                SnapshotCreation.apply(keepRequest(domain, kept, s.name(), disks), context);
+            } else {
+                refuseUnnamed(DiskStates.now(context), domain, disks);
+            }
             QemuImg qemuImg = new QemuImg(context::trace);
             List<String> created = new ArrayList<>();
             try {
@@ -188,21 +219,31 @@ public final class SnapshotRevert implements Step {
             } catch (SafeXml.Refused | StepFailure e) {
                 for (String file : created) {
                     try {
-                        Snapshots.deleteCreatedFile(file, libvirt, context::trace);
+                        DiskStates.deleteCreated(file, context);
                     } catch (StepFailure cleanup) {
                         e.addSuppressed(cleanup);
                     }
                 }
-                throw e instanceof StepFailure f ? f : new StepFailure(e.getMessage(), null, e);
+                StepFailure failure = e instanceof StepFailure f ? f : new StepFailure(e.getMessage(), null, e);
+                if (kept != null) {
+                    try {
+                        dropKept(libvirt, domain, kept, (String) captured.get("inactive_xml"), context);
+                    } catch (StepFailure cleanup) {
+                        failure.addSuppressed(cleanup);
+                    }
+                }
+                throw failure;
             }
             SnapshotCurrent.makeCurrent(libvirt, domain, s.name());
             return Outcome.changed("reverted " + domain + " to external snapshot " + s.name() + " through new"
-                    + " overlay(s) " + created, externalResult(s, disks));
+                    + " overlay(s) " + created + (kept == null ? "" : "; the state before is kept as snapshot " + kept),
+                    externalResult(s, disks, kept));
         }
         if (!s.location().equals("internal")) {
             throw new StepFailure("snapshot " + s.name() + " of " + domain + " is " + s.location()
                     + "; snapbook reverts wholly internal or wholly external snapshots only", null);
         }
+        refuseRewrite(DiskStates.now(context), s, dom, params.bool("safety_snapshot"));
         String safety = null;
         if (params.bool("safety_snapshot")) {
             safety = safetyName(tree, s.name());
@@ -262,7 +303,11 @@ public final class SnapshotRevert implements Step {
             }
             libvirt.defineXml((String) captured.get("inactive_xml"));
             for (Object d : ((Map<String, Object>) outcome.data().get("disks")).values()) {
-                Snapshots.deleteCreatedFile((String) ((Map<String, Object>) d).get("source"), libvirt, context::trace);
+                DiskStates.deleteCreated((String) ((Map<String, Object>) d).get("source"), context);
+            }
+            String kept = (String) outcome.data().get("safety_snapshot");
+            if (kept != null) {
+                dropKept(libvirt, domain, kept, (String) captured.get("inactive_xml"), context);
             }
         } else {
             String safety = (String) outcome.data().get("safety_snapshot");
@@ -328,6 +373,93 @@ public final class SnapshotRevert implements Step {
         ImageFacts image(String path) throws StepFailure;
     }
 
+    /**
+     * The disk-only snapshot that keeps the state just before an external revert: an external snapshot of each
+     * reverted disk (a new, empty overlay over its current image), no other disk.
+     */
+    private static SnapshotCreation.Request keepRequest(String domain, String name, String snapshot,
+                                                        List<DiskRevert> disks) {
+        List<SnapshotCreation.DiskSpec> specs = disks.stream()
+                .map(d -> new SnapshotCreation.DiskSpec(d.disk(), "external", "qcow2", null)).toList();
+        return new SnapshotCreation.Request(domain, name, "the state of " + domain + " just before snapbook reverted"
+                + " it to " + snapshot + ", kept by snapbook", true, true, false, specs, true);
+    }
+
+    /**
+     * Removes the snapshot that kept the state before a revert that is being undone: the disks are already back on
+     * their previous images ({@code inactiveXml}), so its metadata and its empty overlays go.
+     */
+    @SuppressWarnings("unchecked")
+    private static void dropKept(Libvirt libvirt, String domain, String kept, String inactiveXml, StepContext context)
+            throws StepFailure {
+        SnapshotTree tree = SnapshotFactSource.observe(domain, libvirt);
+        SnapshotFacts k = tree == null ? null : tree.find(kept);
+        if (k == null) {
+            return;
+        }
+        libvirt.defineXml(inactiveXml);
+        libvirt.snapshotDelete(domain, kept, EnumSet.of(Libvirt.SnapshotDeleteOption.METADATA_ONLY));
+        for (SnapshotDisk d : k.externalDisks()) {
+            if (d.file() != null) {
+                DiskStates.deleteCreated(d.file(), context);
+            }
+        }
+    }
+
+    /**
+     * Without the kept snapshot, the images the disks run on now must still be named by some other state after
+     * the revert (a snapshot whose state they hold); otherwise the data written since would be in a file no
+     * libvirt object names.
+     */
+    private static void refuseUnnamed(DiskStates states, String domain, List<DiskRevert> disks) throws StepFailure {
+        for (DiskRevert d : disks) {
+            boolean named = states.containing(d.previous()).stream()
+                    .anyMatch(x -> x.kind() == DiskState.Kind.SNAPSHOT || !x.domain().equals(domain)
+                            && x.kind() != DiskState.Kind.OVERLAY);
+            if (!named) {
+                throw new StepFailure("refusing to revert " + domain + " without keeping its current state: "
+                        + d.previous() + " (disk " + d.disk() + ") holds what was written since, and after the revert"
+                        + " no snapshot or disk would name it", "leave safety_snapshot at true: the state is then"
+                        + " kept as a snapshot you can revert to or delete");
+            }
+        }
+    }
+
+    /**
+     * An internal revert rewrites the active content of each image that holds the snapshot's internal state: it
+     * is refused while any state other than the disk itself reads that content, and, with the safety snapshot,
+     * while the disk runs on an overlay above it (the safety snapshot would be taken in that overlay, which reads
+     * the very content the revert rewrites).
+     */
+    private static void refuseRewrite(DiskStates states, SnapshotFacts s, DomainFacts dom, boolean safety)
+            throws StepFailure {
+        String domain = dom.name();
+        for (SnapshotDisk d : s.disks()) {
+            String file = s.activeFiles().get(d.disk());
+            if (!"internal".equals(d.snapshot()) || file == null) {
+                continue;
+            }
+            List<DiskState> broken = states.readingActive(file).stream()
+                    .filter(DiskStates.notDisk(domain, d.disk())).toList();
+            if (!broken.isEmpty()) {
+                throw new StepFailure("refusing to revert " + domain + " to internal snapshot " + s.name() + ": it"
+                        + " lives inside " + file + ", and the revert rewrites that image's content, which these"
+                        + " states read:\n" + DiskStates.describe(broken),
+                        "delete or flatten those states first (recipe:external-snapshot-delete, recipe:flatten-commit);"
+                                + " snapbook never rewrites an image another state reads");
+            }
+            DiskFacts now = dom.disks().stream().filter(x -> x.target().equals(d.disk())).findFirst().orElse(null);
+            if (safety && now != null && now.source() != null && !dev.snapbook.steps.image.BackingChain.sameFile(
+                    now.source(), file)) {
+                throw new StepFailure("refusing to revert " + domain + " to internal snapshot " + s.name() + ": disk "
+                        + d.disk() + " now runs on " + now.source() + ", an overlay above " + file + "; its state"
+                        + " reads " + file + ", which the revert rewrites, so no safety snapshot could keep it",
+                        "revert to an external snapshot instead, or flatten the disk into " + file
+                                + " first (recipe:flatten-commit)");
+            }
+        }
+    }
+
     private static String safetyName(SnapshotTree tree, String snapshot) {
         String base = SAFETY_PREFIX + snapshot;
         String name = base;
@@ -359,7 +491,7 @@ public final class SnapshotRevert implements Step {
                 : Libvirt.SnapshotRevertOption.PAUSED);
     }
 
-    private static Map<String, Object> externalResult(SnapshotFacts s, List<DiskRevert> disks) {
+    private static Map<String, Object> externalResult(SnapshotFacts s, List<DiskRevert> disks, String kept) {
         Map<String, Object> ds = new LinkedHashMap<>();
         Map<String, Object> previous = new LinkedHashMap<>();
         for (DiskRevert d : disks) {
@@ -374,7 +506,7 @@ public final class SnapshotRevert implements Step {
         result.put("location", "external");
         result.put("disks", ds);
         result.put("previous", previous);
-        result.put("safety_snapshot", null);
+        result.put("safety_snapshot", kept);
         result.put("state", PowerState.SHUTOFF.label());
         return result;
     }

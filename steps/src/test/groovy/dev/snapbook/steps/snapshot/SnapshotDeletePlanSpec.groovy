@@ -73,9 +73,9 @@ class SnapshotDeletePlanSpec extends Specification {
 
         where:
         why                                                   | name | w                                                                          | says
-        'a child whose state is not the overlay'              | 's2' | world([ext('s4', 's2', '/img/s4', '/img/r2')], ['/img/r2': [O1, BASE]])     | 'its child snapshot s4 holds its state of vda in /img/r2'
-        'another snapshot reading the state file without it'  | 's2' | world([ext('t', null, '/img/t', '/img/r1')], ['/img/r1': [O1, BASE]])       | "snapshot t's state of vda"
-        'another domain built on the state file'              | 's1' | otherDomainOn(BASE)                                                        | 'is also used by the backing chain of disk vda (/img/other.qcow2) of domain other'
+        'a child whose state is not the overlay'              | 's2' | world([ext('s4', 's2', '/img/s4', '/img/r2')], ['/img/r2': [O1, BASE]])     | 'snapshot s4 of domain web01 (its state of vda: /img/r2 → /img/vda.s1 → /img/base.qcow2)'
+        'another snapshot reading the state file without it'  | 's2' | world([ext('t', null, '/img/t', '/img/r1')], ['/img/r1': [O1, BASE]])       | 'snapshot t of domain web01 (its state of vda: /img/r1 → /img/vda.s1'
+        'another domain built on the state file'              | 's1' | otherDomainOn(BASE)                                                        | 'disk vda of domain other (/img/other.qcow2 → /img/base.qcow2)'
         'an overlay that left the chain'                      | 's3' | revertedTo(O2)                                                             | "its overlay $O3 is not in the current chain of disk vda"
     }
 
