@@ -112,7 +112,7 @@ abstract class ExternalRecipeSupport extends Specification {
                 return d.expected().path('names').any { it.asText() == vm.name() } !=
                         d.actual().path('names').any { it.asText() == vm.name() }
             }
-            if (key.startsWith('domain:') || key.startsWith('snapshots:')) {
+            if (key.startsWith('domain:') || key.startsWith('definition:') || key.startsWith('snapshots:')) {
                 return key.substring(key.indexOf(':') + 1) == vm.name()
             }
             if (key.startsWith('image:')) {

@@ -60,7 +60,10 @@ class ExternalSnapshotRevertSpec extends ExternalRecipeSupport {
         hashes().findAll { k, v -> hashesBefore.containsKey(k) } == hashesBefore
         sha(file('vda.s2')) == overlayBefore
         visible(file('vda.s2')) == [A, B, C] as Set
-        snapshots() == ['s1', 's2']
+
+        and: 'the state just before the revert is a snapshot of its own, whose state file is that overlay'
+        snapshots() == ['s1', 's2', 'snapbook-before-revert-s1']
+        vm.libvirt().snapshotXmlDesc(vm.name(), 'snapbook-before-revert-s1').contains("<source file='${file('vda.s2')}'")
 
         when: 'then revert to s2: still A+B'
         def firstOverlay = activeFile()
@@ -74,6 +77,34 @@ class ExternalSnapshotRevertSpec extends ExternalRecipeSupport {
         activeFile() != firstOverlay
         visible(firstOverlay) == [A] as Set
         vm.libvirt().snapshotCurrent(vm.name()) == 's2'
+        snapshots() == ['s1', 's2', 'snapbook-before-revert-s1', 'snapbook-before-revert-s2']
+
+        when: 'revert to each kept state: exactly its data'
+        def out3 = harness.run(RECIPE, vars(snapshot: 'snapbook-before-revert-s1'))
+
+        then: 'the state just before the first revert: A, B and C'
+        out3.exitCode == 0
+        ownDrift(out3).isEmpty()
+        visible(activeFile()) == [A, B, C] as Set
+
+        when:
+        def out4 = harness.run(RECIPE, vars(snapshot: 'snapbook-before-revert-s2'))
+
+        then: 'the state just before the second revert: A only'
+        out4.exitCode == 0
+        visible(activeFile()) == [A] as Set
+
+        when: 'and back to s1 and s2 once more'
+        def out5 = harness.run(RECIPE, vars(snapshot: 's1'))
+        def onS1 = visible(activeFile())
+        def out6 = harness.run(RECIPE, vars(snapshot: 's2'))
+
+        then: 'each revert keeps the state before it under a name of its own'
+        out5.exitCode == 0
+        onS1 == [A] as Set
+        out6.exitCode == 0
+        visible(activeFile()) == [A, B] as Set
+        snapshots().containsAll(['snapbook-before-revert-s1-2', 'snapbook-before-revert-s2-2'])
     }
 
     def "reverting a shut-off VM leaves it shut off"() {
@@ -107,6 +138,7 @@ class ExternalSnapshotRevertSpec extends ExternalRecipeSupport {
         hashes().keySet() == hashesBefore.keySet()
         visible(activeFile()) == [A, B, C] as Set
         vm.libvirt().snapshotCurrent(vm.name()) == 's2'
+        snapshots() == ['s1', 's2']
     }
 
     def "a missing state file fails the plan: nothing is done, exit 1"() {

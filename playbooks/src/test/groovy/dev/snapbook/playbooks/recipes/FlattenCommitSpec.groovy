@@ -68,7 +68,7 @@ class FlattenCommitSpec extends ExternalRecipeSupport {
 
     def "a failure just before the merge restores every snapshot's metadata: same disk, same data, exit 1"() {
         given:
-        injectFailure('flatten-commit', 'Commit the whole chain into the base and pivot to it')
+        injectFailure('flatten-commit', 'Commit the chain into the lowest layer of its own and pivot to it')
         def xmls = snapshots().collectEntries { [it, vm.libvirt().snapshotXmlDesc(vm.name(), it)] }
         def hashesBefore = hashes()
 

@@ -61,7 +61,7 @@ class FlattenPullSpec extends ExternalRecipeSupport {
 
     def "a failure just before the pull restores every snapshot's metadata: same chain, same data, exit 1"() {
         given:
-        injectFailure('flatten-pull', 'Pull the whole chain into the active image')
+        injectFailure('flatten-pull', 'Pull the disk\'s own layers into the active image')
         def xmls = snapshots().collectEntries { [it, vm.libvirt().snapshotXmlDesc(vm.name(), it)] }
 
         when:

@@ -91,7 +91,7 @@ abstract class RecipeVmSpec extends Specification {
                 String path = key.substring('image:'.length())
                 return path.startsWith(vm.dir().toString()) || path.startsWith(tmp.toString())
             }
-            if (key ==~ /(domain|snapshots|guest-agent):snapbook-(test|lab)-.*/) {
+            if (key ==~ /(domain|definition|snapshots|guest-agent):snapbook-(test|lab)-.*/) {
                 return key.endsWith(':' + vm.name())
             }
             true

@@ -371,7 +371,8 @@ final class SnapshotCreation {
     static SnapshotFacts predicted(Request r, DomainFacts dom, SnapshotTree tree, List<Resolved> disks) {
         boolean active = PowerState.ofLabel(dom.state()).isActive();
         boolean memory = !r.diskOnly() && active;
-        String state = r.diskOnly() ? "disk-snapshot" : dom.state();
+        // libvirt records a disk-only snapshot of a running domain as 'disk-snapshot', of a shut-off one as 'shutoff'.
+        String state = r.diskOnly() && active ? "disk-snapshot" : dom.state();
         Set<String> modes = new HashSet<>();
         List<SnapshotDisk> sd = new ArrayList<>();
         for (Resolved d : disks) {

@@ -119,8 +119,12 @@ public final class DiskStates {
             for (SnapshotDisk d : s.disks()) {
                 String state = s.activeFiles().get(d.disk());
                 if ("external".equals(d.snapshot())) {
-                    if (state == null && d.file() != null) {
-                        state = backingOf(world, d.file()); // no embedded domain: the overlay's backing file
+                    // The overlay was created over the file that held the state, and its backing link says where
+                    // that data is. The record can say otherwise only while libvirt assumes a merge: deleting a
+                    // snapshot's metadata gives its children its state files before the overlay is merged down.
+                    String backing = d.file() == null ? null : backingOf(world, d.file());
+                    if (backing != null) {
+                        state = backing;
                     }
                     if (state != null) {
                         out.add(new DiskState(DiskState.Kind.SNAPSHOT, name, s.name(), d.disk(), false,
