@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A tutorial session, start to end, with snapbook's recipes instead of hand-typed virsh/qemu-img commands:
-# internal snapshots (create, revert, delete), external snapshots in two locations, reverts, then deleting
-# snapshots by merging layers with a block commit and with a block pull. After each stage the data
+# internal snapshots (create, revert, delete), external snapshots in two locations, reverts (each keeping the
+# state before it as a snapshot), discarding the branches no longer wanted, then deleting snapshots by merging
+# layers with a block commit and with a block pull. After each stage the data
 # written as a guest would is checked: exactly what should be visible is, and nothing else.
 #
 # Run it after ./scripts/setup (it builds snapbook if needed). It uses a throwaway lab VM and removes it.
@@ -66,12 +67,32 @@ expect 0xd4 3M no
 write 0xe5 4M
 "$sb" show "$dom"
 
+say "each revert kept the state before it as a snapshot: back to the one before the first revert: A, C and D"
+run recipe:external-snapshot-revert -e domain="$dom" -e snapshot=snapbook-before-revert-e1
+expect 0xa1 0 yes
+expect 0xc3 2M yes
+expect 0xd4 3M yes
+expect 0xe5 4M no
+"$sb" show "$dom"
+
+say "a flatten never merges over another branch: its plan refuses while other states read the chain"
+if "$sb" plan recipe:flatten-commit -e domain="$dom" >/dev/null; then
+    echo "walkthrough: flatten-commit was planned over the branches the reverts left" >&2; exit 1
+fi
+
+say "discard the states no longer wanted, each with the files only it needs: two branches, then the kept state under the disk"
+for s in snapbook-before-revert-e2 snapbook-before-revert-snapbook-before-revert-e1 snapbook-before-revert-e1; do
+    run recipe:snapshot-discard -e domain="$dom" -e snapshot="$s"
+done
+"$sb" show "$dom"
+
 say "delete every snapshot by committing the chain into the base (block commit --active --pivot)"
 "$sb" plan recipe:flatten-commit -e domain="$dom"
 run recipe:flatten-commit -e domain="$dom"
 expect 0xa1 0 yes
 expect 0xc3 2M yes
-expect 0xe5 4M yes
+expect 0xd4 3M yes
+expect 0xe5 4M no
 "$sb" show "$dom"
 
 say "a new external snapshot e3, data F, then delete it by pulling the base into the overlay (block pull)"
@@ -80,7 +101,7 @@ write 0xf6 5M
 run recipe:flatten-pull -e domain="$dom"
 expect 0xa1 0 yes
 expect 0xc3 2M yes
-expect 0xe5 4M yes
+expect 0xd4 3M yes
 expect 0xf6 5M yes
 "$sb" show "$dom"
 

@@ -24,7 +24,8 @@ class RecipeCatalogSpec extends Specification {
             'external-snapshot-create': ['-e domain=VALUE', '-e name=VALUE', '[-e description=]', '[-e disk=all]',
                                          '[-e file=]', '[-e quiesce=false]'],
             'convert-image'           : ['-e source=VALUE', '-e target=VALUE', '-e format=VALUE'],
-            'check-image'             : ['-e image=VALUE', '[-e repair=none]']]
+            'check-image'             : ['-e image=VALUE', '[-e repair=none]'],
+            'snapshot-discard'        : ['-e domain=VALUE', '-e snapshot=VALUE']]
 
     static String text(String resource) {
         RecipeCatalogSpec.getResourceAsStream("/snapbook/recipes/${resource}").text

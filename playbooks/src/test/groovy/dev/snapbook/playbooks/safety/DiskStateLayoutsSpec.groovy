@@ -29,6 +29,7 @@ class DiskStateLayoutsSpec extends ExternalRecipeSupport {
     List<String> clones = []
 
     def cleanup() {
+        cleanupMount()
         for (String c in clones) {
             try {
                 if (vm.libvirt().exists(c)) {
@@ -331,13 +332,13 @@ class DiskStateLayoutsSpec extends ExternalRecipeSupport {
         String line = 'block.commit: { domain: "{{ domain }}", disk: "{{ disk }}", active: true, base: "{{ layers.base }}" }'
         assert text.contains(line)
         Files.writeString(tmp.resolve('recipes').resolve('flatten-commit.yml'),
-                text.replace(line, line.replace(' }', ', bandwidth: 1 }')))
+                text.replace(line, line.substring(0, line.length() - 2) + ', bandwidth: 1 }'))
 
         when: 'the job is aborted from outside while it copies'
         def aborter = Thread.start {
             for (int i = 0; i < 300; i++) {
                 if (vm.libvirt().blockJob(vm.name(), 'vda') != null) {
-                    sleep(1500)
+                    sleep(300)
                     run('virsh', '-c', LabVm.URI, 'blockjob', vm.name(), 'vda', '--abort')
                     return
                 }
@@ -407,6 +408,49 @@ class DiskStateLayoutsSpec extends ExternalRecipeSupport {
         sha(file('mid qcow2 ü.qcow2')) == midBefore
         visible(file('other.qcow2')) == [A, B] as Set
         visible(Path.of(activeFile())) == [A, B, C] as Set
+    }
+
+    def "a merge into a file system without room for it is refused by the plan, with the numbers; nothing changes"() {
+        given: 'the base on a small tmpfs made for this test, 16 MiB written into the overlay, the tmpfs then nearly full'
+        Path small = Files.createTempDirectory(Path.of('/var/tmp'), 'snapbook-test-small-')
+        Files.setPosixFilePermissions(small, java.nio.file.attribute.PosixFilePermissions.fromString('rwxr-xr-x'))
+        mountPoint = small
+        run('mount', '-t', 'tmpfs', '-o', 'size=24m,mode=0755', 'snapbook-test', small.toString())
+        mounted = small
+        Path base = small.resolve('base.qcow2')
+        run('qemu-img', 'create', '-q', '-f', 'qcow2', base.toString(), '64M')
+        run('qemu-img', 'create', '-q', '-f', 'qcow2', '-b', base.toString(), '-F', 'qcow2', file('vda.qcow2').toString())
+        vm.start()
+        vm.writePattern(E, '16M', '16M')
+        long free = Files.getFileStore(small).usableSpace
+        run('fallocate', '-l', String.valueOf(free - (4L << 20)), small.resolve('filler').toString())
+        def before = world()
+        def baseBefore = sha(base)
+
+        when:
+        def out = harness.run('recipe:flatten-commit', [domain: vm.name()])
+
+        then:
+        out.exitCode == 1
+        out.plan.failure().contains("block commit into ${base} may write up to")
+        out.plan.failure() =~ /its file system has only [0-9]+ MiB free/
+        world() == before
+        sha(base) == baseBefore
+        LabVm.hasPattern(file('vda.qcow2'), E, '16M', '16M')
+    }
+
+    /** The tmpfs this spec mounted, and the directory it made for it; both removed in cleanup. */
+    Path mounted
+    Path mountPoint
+
+    def cleanupMount() {
+        if (mounted != null) {
+            vm.destroy()
+            Command.of('umount', mounted.toString()).run(Duration.ofSeconds(30), { })
+        }
+        if (mountPoint != null) {
+            Files.deleteIfExists(mountPoint)
+        }
     }
 
     /** The bundled recipe's text. */

@@ -13,7 +13,8 @@ import java.nio.file.Path
 /**
  * {@code snapbook show} on a lab VM made with the recipes: an internal snapshot i1 (A written before it), external
  * snapshots e1 (overlay in directory a/) and e2 (in b/), a revert to e1, then e3 (in b/): e2 is left on a
- * branch that is no longer the VM's, e3 is current. Text, dot and JSON must show the same tree and chain.
+ * branch that is no longer the VM's, with the state just before the revert kept under it as the snapshot
+ * snapbook-before-revert-e1; e3 is current. Text, dot and JSON must show the same tree and chain.
  */
 @Requires(value = { LabVm.available() }, reason = 'needs libvirt: `virsh -c qemu:///system version` must succeed')
 class ShowSpec extends ExternalRecipeSupport {
@@ -81,21 +82,23 @@ class ShowSpec extends ExternalRecipeSupport {
         then:
         exit == 0
         lines[0] == "${vm.name()} (running)".toString()
-        lines[1..5] == ['snapshots:',
+        lines[1..6] == ['snapshots:',
                         '  i1  [internal, running]',
                         '  └─ e1  [external, disk-snapshot]',
                         '     ├─ e2  [external, disk-snapshot]',
+                        '     │  └─ snapbook-before-revert-e1  [external, shutoff]',
                         '     └─ e3  [external, disk-snapshot]  <- current']
-        lines[6..7] == ['disks:', '  vda']
-        lines[8] ==~ /    \* ${chain()[0]}  qcow2  64\.0 MiB virtual  [\d.]+ [KM]iB on disk  <- active/
-        lines[9] ==~ /    └─ ${chain()[1]}  qcow2  [\d.]+ [KM]iB on disk/
-        lines[10] ==~ /       └─ ${chain()[2]}  qcow2  [\d.]+ [KM]iB on disk  \(base\)/
-        lines.size() == 11
+        lines[7..8] == ['disks:', '  vda']
+        lines[9] ==~ /    \* ${chain()[0]}  qcow2  64\.0 MiB virtual  [\d.]+ [KM]iB on disk  <- active/
+        lines[10] ==~ /    └─ ${chain()[1]}  qcow2  [\d.]+ [KM]iB on disk/
+        lines[11] ==~ /       └─ ${chain()[2]}  qcow2  [\d.]+ [KM]iB on disk  \(base\)/
+        lines.size() == 12
 
         and: 'the picture is true: each layer holds what was written while it was active'
         visible(chain()[0]) == [A, B, E] as Set
         visible(dirB.resolve('vda.e2')) == [A, B, C, D] as Set
         visible(dirA.resolve('vda.e1')) == [A, B, C] as Set
+        visible(vm.dir().resolve('b').resolve('vda.snapbook-before-revert-e1')) == [A, B, C, D] as Set
 
         and: 'show changed nothing'
         world() == before
@@ -133,7 +136,8 @@ class ShowSpec extends ExternalRecipeSupport {
         json.path('domain').asText() == vm.name()
         json.path('state').asText() == 'running'
         json.path('current').asText() == 'e3'
-        snaps.keySet() == ['i1', 'e1', 'e2', 'e3'] as Set
+        snaps.keySet() == ['i1', 'e1', 'e2', 'snapbook-before-revert-e1', 'e3'] as Set
+        snaps['snapbook-before-revert-e1'].path('parent').asText() == 'e2'
         snaps.i1.path('location').asText() == 'internal'
         snaps.i1.path('parent').isNull()
         ['e1', 'e2', 'e3'].every { snaps[it].path('location').asText() == 'external' }

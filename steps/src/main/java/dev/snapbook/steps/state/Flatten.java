@@ -13,8 +13,8 @@ import java.util.Set;
  *
  * <p>A layer of the disk's chain is this disk's own when every state that reads it is the disk itself or a
  * snapshot the flatten may drop. A snapshot may be dropped (only when {@code dropSnapshots}) when it is an
- * external snapshot of this disk alone whose state lies on the disk's current chain: its metadata then goes,
- * and nothing of it is lost that the flatten does not merge into the disk. A snapshot on another branch (the
+ * external snapshot of this disk alone whose state and overlay both lie on the disk's current chain: its metadata
+ * then goes, and nothing of it is lost that the flatten does not merge into the disk. A snapshot on another branch (the
  * state kept by a revert, say), a snapshot that also holds another disk's state, an internal snapshot and any
  * other domain's disk are never dropped: a flatten stops above the first layer they read, and names them.
  *
@@ -148,8 +148,10 @@ public record Flatten(String domain, String disk, boolean commit, List<String> c
                     || !s.domain().equals(domain)) {
                 continue;
             }
+            // its state and its overlay both lie on the current chain: an overlay off the chain holds writes made
+            // after the snapshot that the chain does not have (before a revert, say), which dropping would orphan
             boolean ok = disk.equals(s.disk()) && s.chain().stream().allMatch(DiskState.Layer::active)
-                    && (s.kind() == DiskState.Kind.OVERLAY || isSuffix(s, chain));
+                    && isSuffix(s, chain);
             (ok ? names : refused).add(s.name());
         }
         names.removeAll(refused);
