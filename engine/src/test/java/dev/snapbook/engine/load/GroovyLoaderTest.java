@@ -340,6 +340,38 @@ class GroovyLoaderTest {
         }
 
         @Test
+        void tooManyRetriesAreRefusedAsInYaml() {
+            PlaybookError e = failure("playbook('p') {\n step('x') {\n  retries 5000\n }\n}");
+            assertProblem(e, 3, "from 0 to 1000", "5000");
+            assertEquals("retries", e.field());
+            assertProblem(failure("playbook('p') {\n step('x') {\n  retries(-1)\n }\n}"), 3, "from 0 to 1000");
+        }
+
+        @Test
+        void aFailedAssertIsAPlaybookErrorAtItsLine() {
+            PlaybookError e = failure("playbook('p') {\n step 'x'\n assert 1 == 2\n}");
+            assertProblem(e, 3, "the script failed", "assert");
+        }
+
+        @Test
+        void anErrorThrownByTheScriptIsAPlaybookError() {
+            assertProblem(failure("playbook('p') {\n step 'x'\n throw new Error('boom')\n}"), 3, "Error: boom");
+        }
+
+        @Test
+        void aListThatContainsItselfIsRefusedNotFollowedForever() {
+            PlaybookError e = failure("def l = []\nl << l\nplaybook('p') {\n step 'x', v: l\n}");
+            assertProblem(e, 4, "nest more than 50 levels deep");
+        }
+
+        @Test
+        void blocksNestedTooDeeplyAreRefused() {
+            String open = "step('x') { rollback {\n".repeat(40);
+            PlaybookError e = failure("playbook('p') {\n" + open + " step 'y'\n" + "} }\n".repeat(40) + "}");
+            assertTrue(e.problem().contains("blocks nest more than 50 levels deep"), e.problem());
+        }
+
+        @Test
         void aControlGivenTwiceIsRefused() {
             assertProblem(failure("playbook('p') {\n step('x') {\n  when 'a'\n  when 'b'\n }\n}"), 4,
                     "`when` is given twice", "test.groovy:3");

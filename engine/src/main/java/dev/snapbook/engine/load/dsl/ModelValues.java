@@ -1,6 +1,7 @@
 package dev.snapbook.engine.load.dsl;
 
 import dev.snapbook.engine.model.Template;
+import dev.snapbook.engine.model.Values;
 import java.lang.reflect.Array;
 import java.math.BigDecimal;
 import java.math.BigInteger;
@@ -25,9 +26,14 @@ final class ModelValues {
      * The model value of {@code value}.
      *
      * @param field where the value is written, for the error message
-     * @throws DslError for a value YAML could not hold (a closure, a date, a file...)
+     * @throws DslError for a value YAML could not hold (a closure, a date, a file...), and for lists and
+     *                  maps nested deeper than {@link Values#MAX_DEPTH} (a list that contains itself is one)
      */
     static Object of(Object value, String field) {
+        return of(value, field, 1);
+    }
+
+    private static Object of(Object value, String field, int depth) {
         if (value == null || value instanceof Boolean || value instanceof Long || value instanceof Integer
                 || value instanceof Short || value instanceof Byte || value instanceof Double
                 || value instanceof Float) {
@@ -48,11 +54,16 @@ final class ModelValues {
             }
             return b.longValue();
         }
+        if ((value instanceof Map<?, ?> || value instanceof Collection<?> || value.getClass().isArray())
+                && depth > Values.MAX_DEPTH) {
+            throw new DslError(field, "lists and maps nest more than " + Values.MAX_DEPTH
+                    + " levels deep here (or one contains itself)");
+        }
         if (value instanceof Map<?, ?> m) {
             Map<String, Object> copy = new LinkedHashMap<>();
             m.forEach((k, v) -> {
                 String key = String.valueOf(k);
-                copy.put(key, of(v, field + "." + key));
+                copy.put(key, of(v, field + "." + key, depth + 1));
             });
             return copy;
         }
@@ -60,14 +71,14 @@ final class ModelValues {
             List<Object> copy = new ArrayList<>(c.size());
             int i = 0;
             for (Object v : c) {
-                copy.add(of(v, field + "[" + i++ + "]"));
+                copy.add(of(v, field + "[" + i++ + "]", depth + 1));
             }
             return copy;
         }
         if (value.getClass().isArray()) {
             List<Object> copy = new ArrayList<>();
             for (int i = 0; i < Array.getLength(value); i++) {
-                copy.add(of(Array.get(value, i), field + "[" + i + "]"));
+                copy.add(of(Array.get(value, i), field + "[" + i + "]", depth + 1));
             }
             return copy;
         }
