@@ -365,6 +365,18 @@ class GroovyLoaderTest {
         }
 
         @Test
+        void aParameterOrVariableNamedByANumberIsRefused() {
+            assertProblem(failure("playbook('p') {\n step 'x', 1: 2\n}"), 2, "a parameter name is a word, not 1");
+            assertProblem(failure("playbook('p') {\n vars 1: 2\n step 'x'\n}"), 2, "is not a variable name");
+        }
+
+        @Test
+        void aNumberThatIsNotFiniteIsRefusedAsInYaml() {
+            assertProblem(failure("playbook('p') {\n step 'x', v: 1e400\n}"), 2, "too large");
+            assertProblem(failure("playbook('p') {\n step 'x', v: Double.NaN\n}"), 2, "not a finite number");
+        }
+
+        @Test
         void blocksNestedTooDeeplyAreRefused() {
             String open = "step('x') { rollback {\n".repeat(40);
             PlaybookError e = failure("playbook('p') {\n" + open + " step 'y'\n" + "} }\n".repeat(40) + "}");

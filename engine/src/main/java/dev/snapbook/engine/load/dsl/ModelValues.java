@@ -34,6 +34,9 @@ final class ModelValues {
     }
 
     private static Object of(Object value, String field, int depth) {
+        if ((value instanceof Double || value instanceof Float) && !Double.isFinite(((Number) value).doubleValue())) {
+            throw new DslError(field, value + " is not a finite number; YAML refuses it too");
+        }
         if (value == null || value instanceof Boolean || value instanceof Long || value instanceof Integer
                 || value instanceof Short || value instanceof Byte || value instanceof Double
                 || value instanceof Float) {
@@ -46,7 +49,11 @@ final class ModelValues {
             return Template.of(value.toString()); // a GString prints its Refs as {{ path }}
         }
         if (value instanceof BigDecimal d) {
-            return d.doubleValue(); // Groovy's 0.5 is a BigDecimal; YAML's is a double
+            double v = d.doubleValue(); // Groovy's 0.5 is a BigDecimal; YAML's is a double
+            if (!Double.isFinite(v)) {
+                throw new DslError(field, d + " is too large for a 64-bit floating point number");
+            }
+            return v;
         }
         if (value instanceof BigInteger b) {
             if (b.bitLength() >= Long.SIZE) {
