@@ -221,14 +221,12 @@ public final class Expression {
             if (v instanceof Unknown) {
                 return v;
             }
-            if (v instanceof Long l) {
-                if (l == Long.MIN_VALUE) {
-                    throw overflow("-(" + l + ")");
-                }
-                return -l;
-            }
             if (v instanceof Number n && Numbers.integral(n)) {
-                return -n.longValue();
+                try {
+                    return Math.negateExact(n.longValue());
+                } catch (ArithmeticException e) {
+                    throw overflow("-(" + n + ")");
+                }
             }
             if (v instanceof Number n) {
                 return -n.doubleValue();

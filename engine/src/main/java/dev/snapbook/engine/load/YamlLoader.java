@@ -94,7 +94,8 @@ public final class YamlLoader implements PlaybookLoader {
     /**
      * The node graph of {@code text}, composed without constructing any object. The composer is built here
      * rather than through {@code Yaml.compose} so that it is plain which {@link LoaderOptions} apply: the
-     * composer consults the alias limit, the nesting limit, the size limit and the tag inspector. The
+     * scanner reads the size limit, the composer the alias limit, the nesting limit and the tag inspector
+     * (which refuses global tags other than YAML's own, {@code !!python/object:...} for one). The
      * duplicate-key and recursive-key options belong to SnakeYAML's constructor, which never runs here, so
      * they are not set; {@link Reader#fields} refuses duplicate keys and {@link Shape} refuses recursion.
      */
