@@ -1,5 +1,6 @@
 package dev.snapbook.engine.load;
 
+import dev.snapbook.engine.cli.Main;
 import dev.snapbook.engine.expr.Expression;
 import dev.snapbook.engine.expr.ExpressionError;
 import dev.snapbook.engine.expr.Scope;
@@ -8,9 +9,15 @@ import dev.snapbook.engine.model.Template;
 import dev.snapbook.engine.spi.Unknown;
 import dev.snapbook.engine.testing.GeneratedInput;
 import dev.snapbook.engine.testing.TestSteps;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -87,6 +94,40 @@ class GeneratedInputTest {
         } catch (Throwable t) {
             fail("seed " + seed + ": template «" + abbreviate(template) + "» threw " + t, t);
         }
+    }
+
+    /** Every 25th YAML seed and every 20th Groovy seed, written to a file and given to {@code snapbook validate}. */
+    static LongStream commandLineSeeds() {
+        return LongStream.concat(yamlSeeds().filter(s -> s % 25 == 0), groovySeeds().filter(s -> s % 20 == 0).map(s -> -s));
+    }
+
+    @TempDir
+    Path dir;
+
+    /** The same property end to end: the command's exit code is 0 (valid) or 2 (invalid), with no stack trace. */
+    @ParameterizedTest(name = "seed {0}")
+    @MethodSource("commandLineSeeds")
+    void generatedPlaybooksThroughTheCommandLineExitWith0Or2(long signedSeed) throws Exception {
+        boolean groovy = signedSeed < 0;
+        long seed = Math.abs(signedSeed);
+        String text = groovy ? GeneratedInput.groovy(new Random(seed)) : GeneratedInput.yaml(new Random(seed));
+        Path file = Files.writeString(dir.resolve(groovy ? "generated.groovy" : "generated.yml"), text);
+        PrintStream savedOut = System.out;
+        PrintStream savedErr = System.err;
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int exit;
+        try {
+            System.setOut(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            exit = Main.execute("validate", file.toString());
+        } finally {
+            System.setOut(savedOut);
+            System.setErr(savedErr);
+        }
+        String message = err.toString(StandardCharsets.UTF_8);
+        assertTrue(exit == 0 || exit == 2, "seed " + seed + ": exit " + exit + ": " + message + "\n" + abbreviate(text));
+        assertTrue(exit == 0 || message.startsWith(file.toString()), "seed " + seed + ": " + message);
+        assertTrue(!message.contains("\tat ") && !message.contains("internal error"), "seed " + seed + ": " + message);
     }
 
     private static void loadsOrFailsCleanly(long seed, String name, boolean groovy, Function<Random, String> generator) {
