@@ -4,6 +4,7 @@ import dev.snapbook.engine.spi.Unknown;
 
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -33,12 +34,51 @@ public final class Expression {
         this.root = root;
     }
 
-    /** Parses {@code source}. */
+    /**
+     * How deep an expression may nest: parentheses, lists, indexes and filter arguments inside each other,
+     * and chains of operators ({@code a + b + c} is two levels). Evaluation walks the tree recursively; the
+     * bound keeps it, and the parser, far from the end of the stack.
+     */
+    public static final int MAX_DEPTH = 100;
+
+    /**
+     * Parses {@code source}.
+     *
+     * @throws ExpressionError for anything that is not one whole expression, and for nothing else
+     */
     public static Expression parse(String source) {
-        Parser p = new Parser(source);
+        Parser p = new Parser(source, 0);
         Node n = p.parseExpression();
         p.expectEnd();
         return new Expression(source, n);
+    }
+
+    /**
+     * The expression that starts at {@code from} in {@code text} and ends, after optional blanks, right
+     * before <code>}}</code>: what the inside of a template's {@code {{ }}} holds. The parser reads tokens, so a
+     * <code>}}</code> inside a string literal (<code>{{ 'a}}b' }}</code>) belongs to the string.
+     *
+     * @return the expression, whose {@link #source()} is its text without the surrounding blanks, and the
+     *         index just after the closing braces
+     * @throws ExpressionError when no expression starts there or it is not followed by <code>}}</code>
+     */
+    static Embedded parseEmbedded(String text, int from) {
+        Parser p = new Parser(text, from);
+        Node n = p.parseExpression();
+        p.skipBlanks();
+        if (!text.startsWith("}}", p.pos)) {
+            if (p.pos >= text.length()) {
+                throw p.error("'{{' at character " + (from - 1) + " is not closed with '}}'");
+            }
+            throw p.error("unexpected '" + text.substring(p.pos, Math.min(text.length(), p.pos + 10))
+                    + "' (expected '}}' to close the '{{' at character " + (from - 1) + ")");
+        }
+        String inner = text.substring(from, p.pos).strip();
+        return new Embedded(new Expression(inner, n), p.pos + 2);
+    }
+
+    /** An expression read out of a template, and where the template's text goes on after it. */
+    record Embedded(Expression expression, int end) {
     }
 
     public String source() {
@@ -134,14 +174,17 @@ public final class Expression {
             return m.get(name);
         }
         if (target instanceof List<?> l && key instanceof Number n) {
-            int i = n.intValue();
+            if (!Numbers.integral(n)) {
+                throw new ExpressionError("index " + n + " of " + shown + " is not a whole number");
+            }
+            long i = n.longValue();
             if (i < 0) {
                 i += l.size();
             }
             if (i < 0 || i >= l.size()) {
                 throw new ExpressionError("index " + n + " is outside " + shown + " (size " + l.size() + ")");
             }
-            return l.get(i);
+            return l.get((int) i);
         }
         if (target == null) {
             throw new ExpressionError("cannot read '" + key + "' of null (" + shown + ")");
@@ -178,11 +221,15 @@ public final class Expression {
             if (v instanceof Unknown) {
                 return v;
             }
-            if (v instanceof Long l) {
-                return -l;
+            if (v instanceof Number n && Numbers.integral(n)) {
+                try {
+                    return Math.negateExact(n.longValue());
+                } catch (ArithmeticException e) {
+                    throw overflow("-(" + n + ")");
+                }
             }
-            if (v instanceof Double d) {
-                return -d;
+            if (v instanceof Number n) {
+                return -n.doubleValue();
             }
             throw new ExpressionError("cannot negate " + typeName(v));
         }
@@ -263,13 +310,20 @@ public final class Expression {
                 case "bool" -> v instanceof String s
                         ? s.equalsIgnoreCase("true") || s.equalsIgnoreCase("yes") || s.equals("1") : truthy(v);
                 case "int" -> {
-                    if (v instanceof Number n) {
+                    if (v instanceof Number n && Numbers.integral(n)) {
                         yield n.longValue();
+                    }
+                    if (v instanceof Number n) {
+                        double d = n.doubleValue();
+                        if (!Double.isFinite(d) || d >= 0x1p63 || d < -0x1p63) {
+                            throw new ExpressionError(v + " | int does not fit in a 64-bit integer");
+                        }
+                        yield (long) d; // towards zero, as Jinja's int does
                     }
                     try {
                         yield Long.parseLong(String.valueOf(v).strip());
                     } catch (NumberFormatException e) {
-                        throw new ExpressionError("'" + v + "' is not an integer");
+                        throw new ExpressionError("'" + v + "' is not an integer that fits in 64 bits");
                     }
                 }
                 default -> throw new ExpressionError("unknown filter '" + name + "'");
@@ -283,7 +337,7 @@ public final class Expression {
 
     private static boolean same(Object l, Object r) {
         if (l instanceof Number a && r instanceof Number b) {
-            return a.doubleValue() == b.doubleValue();
+            return Numbers.equal(a, b);
         }
         return Objects.equals(l, r);
     }
@@ -291,7 +345,10 @@ public final class Expression {
     private static boolean compare(String op, Object l, Object r) {
         int c;
         if (l instanceof Number a && r instanceof Number b) {
-            c = Double.compare(a.doubleValue(), b.doubleValue());
+            if (Numbers.isNaN(a) || Numbers.isNaN(b)) {
+                return false; // NaN is neither smaller, equal nor larger
+            }
+            c = Numbers.compare(a, b);
         } else if (l instanceof String a && r instanceof String b) {
             c = a.compareTo(b);
         } else {
@@ -330,34 +387,58 @@ public final class Expression {
         if (!(l instanceof Number a) || !(r instanceof Number b)) {
             throw new ExpressionError("cannot apply " + op + " to " + typeName(l) + " and " + typeName(r));
         }
-        if (a instanceof Long x && b instanceof Long y) {
-            return switch (op) {
-                case "+" -> Math.addExact(x, y);
-                case "-" -> Math.subtractExact(x, y);
-                case "*" -> Math.multiplyExact(x, y);
-                case "/" -> {
-                    if (y == 0) {
-                        throw new ExpressionError("division by zero");
+        if (Numbers.integral(a) && Numbers.integral(b)) {
+            long x = a.longValue();
+            long y = b.longValue();
+            try {
+                return switch (op) {
+                    case "+" -> Math.addExact(x, y);
+                    case "-" -> Math.subtractExact(x, y);
+                    case "*" -> Math.multiplyExact(x, y);
+                    case "/" -> {
+                        if (y == 0) {
+                            throw new ExpressionError("division by zero");
+                        }
+                        if (x % y != 0) {
+                            yield (double) x / y;
+                        }
+                        if (x == Long.MIN_VALUE && y == -1) {
+                            throw new ArithmeticException("the one quotient of two longs that does not fit");
+                        }
+                        yield x / y;
                     }
-                    yield x % y == 0 ? x / y : (double) x / y;
-                }
-                default -> {
-                    if (y == 0) {
-                        throw new ExpressionError("division by zero");
+                    default -> {
+                        if (y == 0) {
+                            throw new ExpressionError("division by zero");
+                        }
+                        yield x % y;
                     }
-                    yield x % y;
-                }
-            };
+                };
+            } catch (ArithmeticException e) {
+                throw overflow(x + " " + op + " " + y);
+            }
         }
         double x = a.doubleValue();
         double y = b.doubleValue();
-        return switch (op) {
+        if ((op.equals("/") || op.equals("%")) && y == 0) {
+            throw new ExpressionError("division by zero");
+        }
+        double result = switch (op) {
             case "+" -> x + y;
             case "-" -> x - y;
             case "*" -> x * y;
             case "/" -> x / y;
             default -> x % y;
         };
+        if (!Double.isFinite(result) && Double.isFinite(x) && Double.isFinite(y)) {
+            throw new ExpressionError(x + " " + op + " " + y + " is too large for a 64-bit floating point number");
+        }
+        return result;
+    }
+
+    private static ExpressionError overflow(String operation) {
+        return new ExpressionError(operation + " does not fit in a 64-bit integer (from "
+                + Long.MIN_VALUE + " to " + Long.MAX_VALUE + ")");
     }
 
     static String typeName(Object v) {
@@ -384,16 +465,54 @@ public final class Expression {
 
     // ---------------------------------------------------------------- parser
 
+    /**
+     * A recursive-descent parser over {@code src} from a start index. Two bounds keep it and evaluation
+     * finite on hostile input: {@link #nesting}, the parser's own recursion (parentheses, brackets, prefix
+     * operators), and the depth of every node it builds (chains of infix and postfix operators are loops
+     * here but nested nodes in the tree).
+     */
     private static final class Parser {
         private final String src;
         private int pos;
+        private int nesting;
+        private final Map<Node, Integer> depths = new IdentityHashMap<>();
 
-        Parser(String src) {
+        Parser(String src, int from) {
             this.src = src;
+            this.pos = from;
         }
 
         Node parseExpression() {
-            return or();
+            enter();
+            try {
+                return or();
+            } finally {
+                nesting--;
+            }
+        }
+
+        private void enter() {
+            if (++nesting > MAX_DEPTH) {
+                throw error("the expression nests more than " + MAX_DEPTH + " levels deep");
+            }
+        }
+
+        /** {@code node}, one level deeper than the deepest of {@code children}; refused beyond the bound. */
+        private Node built(Node node, Node... children) {
+            return built(node, List.of(children));
+        }
+
+        private Node built(Node node, List<Node> children) {
+            int depth = 1;
+            for (Node c : children) {
+                depth = Math.max(depth, depths.getOrDefault(c, 1) + 1);
+            }
+            if (depth > MAX_DEPTH) {
+                throw error("the expression nests more than " + MAX_DEPTH + " levels deep"
+                        + " (a chain of operators counts one level for each)");
+            }
+            depths.put(node, depth);
+            return node;
         }
 
         void expectEnd() {
@@ -406,7 +525,8 @@ public final class Expression {
         private Node or() {
             Node n = and();
             while (keyword("or")) {
-                n = new Logic("or", n, and());
+                Node r = and();
+                n = built(new Logic("or", n, r), n, r);
             }
             return n;
         }
@@ -414,14 +534,21 @@ public final class Expression {
         private Node and() {
             Node n = not();
             while (keyword("and")) {
-                n = new Logic("and", n, not());
+                Node r = not();
+                n = built(new Logic("and", n, r), n, r);
             }
             return n;
         }
 
         private Node not() {
             if (keyword("not")) {
-                return new Not(not());
+                enter();
+                try {
+                    Node operand = not();
+                    return built(new Not(operand), operand);
+                } finally {
+                    nesting--;
+                }
             }
             return comparison();
         }
@@ -432,23 +559,26 @@ public final class Expression {
             for (String op : List.of("==", "!=", "<=", ">=", "<", ">")) {
                 if (src.startsWith(op, pos)) {
                     pos += op.length();
-                    return new Binary(op, n, additive());
+                    Node r = additive();
+                    return built(new Binary(op, n, r), n, r);
                 }
             }
             int save = pos;
             if (keyword("not") && keyword("in")) {
-                return new Binary("not in", n, additive());
+                Node r = additive();
+                return built(new Binary("not in", n, r), n, r);
             }
             pos = save;
             if (keyword("in")) {
-                return new Binary("in", n, additive());
+                Node r = additive();
+                return built(new Binary("in", n, r), n, r);
             }
             if (keyword("is")) {
                 boolean negated = keyword("not");
                 if (!keyword("defined")) {
                     throw error("expected 'defined' after 'is'");
                 }
-                return new Defined(n, negated);
+                return built(new Defined(n, negated), n);
             }
             return n;
         }
@@ -459,7 +589,8 @@ public final class Expression {
                 skipBlanks();
                 if (peek('+') || peek('-')) {
                     String op = String.valueOf(src.charAt(pos++));
-                    n = new Binary(op, n, multiplicative());
+                    Node r = multiplicative();
+                    n = built(new Binary(op, n, r), n, r);
                 } else {
                     return n;
                 }
@@ -472,7 +603,8 @@ public final class Expression {
                 skipBlanks();
                 if (peek('*') || peek('/') || peek('%')) {
                     String op = String.valueOf(src.charAt(pos++));
-                    n = new Binary(op, n, unary());
+                    Node r = unary();
+                    n = built(new Binary(op, n, r), n, r);
                 } else {
                     return n;
                 }
@@ -483,7 +615,13 @@ public final class Expression {
             skipBlanks();
             if (peek('-')) {
                 pos++;
-                return new Negate(unary());
+                enter();
+                try {
+                    Node operand = unary();
+                    return built(new Negate(operand), operand);
+                } finally {
+                    nesting--;
+                }
             }
             return postfix();
         }
@@ -499,14 +637,14 @@ public final class Expression {
                     pos++;
                     String name = identifier();
                     shown.append('.').append(name);
-                    n = new Member(n, new Literal(name), shown.toString());
+                    n = built(new Member(n, new Literal(name), shown.toString()), n);
                 } else if (peek('[')) {
                     pos++;
                     Node key = parseExpression();
                     skipBlanks();
                     expect(']');
                     shown.append("[...]");
-                    n = new Member(n, key, shown.toString());
+                    n = built(new Member(n, key, shown.toString()), n, key);
                 } else if (peek('|')) {
                     pos++;
                     skipBlanks();
@@ -521,7 +659,9 @@ public final class Expression {
                         pos++;
                         args = arguments(')');
                     }
-                    n = new Filter(n, name, args);
+                    List<Node> children = new ArrayList<>(args);
+                    children.add(n);
+                    n = built(new Filter(n, name, args), children);
                 } else {
                     return n;
                 }
@@ -543,12 +683,13 @@ public final class Expression {
             }
             if (c == '[') {
                 pos++;
-                return new ListNode(arguments(']'));
+                List<Node> items = arguments(']');
+                return built(new ListNode(items), items);
             }
             if (c == '\'' || c == '"') {
                 return new Literal(string(c));
             }
-            if (Character.isDigit(c)) {
+            if (digitAt(pos)) {
                 return number();
             }
             if (Character.isLetter(c) || c == '_') {
@@ -607,21 +748,33 @@ public final class Expression {
 
         private Node number() {
             int b = pos;
-            while (pos < src.length() && Character.isDigit(src.charAt(pos))) {
+            while (digitAt(pos)) {
                 pos++;
             }
-            if (pos + 1 < src.length() && src.charAt(pos) == '.' && Character.isDigit(src.charAt(pos + 1))) {
+            if (peek('.') && digitAt(pos + 1)) {
                 pos++;
-                while (pos < src.length() && Character.isDigit(src.charAt(pos))) {
+                while (digitAt(pos)) {
                     pos++;
                 }
-                return new Literal(Double.parseDouble(src.substring(b, pos)));
+                double d = Double.parseDouble(src.substring(b, pos));
+                if (Double.isInfinite(d)) {
+                    throw error("number too large for a 64-bit floating point number");
+                }
+                return new Literal(d);
             }
             try {
                 return new Literal(Long.parseLong(src.substring(b, pos)));
             } catch (NumberFormatException e) {
-                throw error("number too large");
+                throw error("number too large: a whole number is at most " + Long.MAX_VALUE);
             }
+        }
+
+        /**
+         * ASCII digits only: {@code Character.isDigit} also takes the digits of other scripts, which
+         * {@code Double.parseDouble} does not read.
+         */
+        private boolean digitAt(int i) {
+            return i < src.length() && src.charAt(i) >= '0' && src.charAt(i) <= '9';
         }
 
         private String identifier() {
@@ -659,13 +812,13 @@ public final class Expression {
             pos++;
         }
 
-        private void skipBlanks() {
+        void skipBlanks() {
             while (pos < src.length() && Character.isWhitespace(src.charAt(pos))) {
                 pos++;
             }
         }
 
-        private ExpressionError error(String what) {
+        ExpressionError error(String what) {
             return new ExpressionError("cannot parse '" + src + "' at character " + (pos + 1) + ": " + what);
         }
     }

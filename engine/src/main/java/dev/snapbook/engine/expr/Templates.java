@@ -63,7 +63,13 @@ public final class Templates {
         return false;
     }
 
-    /** The parts of a template source: literal strings and parsed {@link Expression}s, in order. */
+    /**
+     * The parts of a template source: literal strings and parsed {@link Expression}s, in order. Each
+     * <code>{{</code> opens an expression that the expression grammar reads to its end; the <code>}}</code> after it
+     * closes it. So braces inside a string literal (<code>{{ 'a}}b' }}</code>) are part of the string.
+     *
+     * @throws ExpressionError for an expression that does not parse or is not closed, and for nothing else
+     */
     public static List<Object> parts(String source) {
         List<Object> parts = new ArrayList<>();
         int pos = 0;
@@ -76,16 +82,16 @@ public final class Templates {
             if (open > pos) {
                 parts.add(source.substring(pos, open));
             }
-            int close = source.indexOf("}}", open + 2);
-            if (close < 0) {
-                throw new ExpressionError("'{{' at character " + (open + 1) + " of \"" + source + "\" is not closed with '}}'");
+            int inner = open + 2;
+            while (inner < source.length() && Character.isWhitespace(source.charAt(inner))) {
+                inner++;
             }
-            String inner = source.substring(open + 2, close).strip();
-            if (inner.isEmpty()) {
+            if (source.startsWith("}}", inner)) {
                 throw new ExpressionError("empty expression '{{ }}' in \"" + source + "\"");
             }
-            parts.add(Expression.parse(inner));
-            pos = close + 2;
+            Expression.Embedded e = Expression.parseEmbedded(source, open + 2);
+            parts.add(e.expression());
+            pos = e.end();
         }
         return parts;
     }

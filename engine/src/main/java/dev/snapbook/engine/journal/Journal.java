@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
@@ -21,9 +20,17 @@ import java.util.concurrent.ThreadLocalRandom;
  * is written and forced to disk <em>before</em> the action it announces, so a run killed at any point
  * leaves a journal that says what was done and how to undo it.
  *
- * <p>Each line is an object with {@code ts}, {@code run}, {@code event} and the event's fields.
+ * <p>Each line is an object with {@code v} (the {@link #FORMAT_VERSION format version}), {@code ts},
+ * {@code run}, {@code event} and the event's fields.
  */
 public final class Journal implements AutoCloseable {
+
+    /**
+     * The version of the entries' format, written as {@code "v"} in every entry. Journals written before
+     * entries carried it have none and read as version 0, which is the same format; a reader refuses a
+     * journal of a version newer than it knows.
+     */
+    public static final int FORMAT_VERSION = 1;
 
     private static final DateTimeFormatter ID_TIME =
             DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss").withZone(ZoneOffset.UTC);
@@ -50,14 +57,16 @@ public final class Journal implements AutoCloseable {
         return Path.of(System.getProperty("user.home"), ".local", "state", "snapbook");
     }
 
-    /** Creates the journal of a new run in {@code directory} (created if missing, private to the user). */
+    /**
+     * Creates the journal of a new run in {@code directory}: the file is {@code 0600}, and the directory,
+     * when it has to be created, {@code 0700} (see {@link StateFiles}).
+     */
     public static Journal create(Path directory) throws IOException {
-        Files.createDirectories(directory);
+        StateFiles.directory(directory);
         String runId = ID_TIME.format(Instant.now()) + "-"
                 + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100000, 0xFFFFFF));
         Path file = directory.resolve(runId + ".jsonl");
-        FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
-                StandardOpenOption.APPEND);
+        FileChannel channel = StateFiles.createFile(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
         return new Journal(runId, file, channel);
     }
 
@@ -88,6 +97,7 @@ public final class Journal implements AutoCloseable {
      */
     public synchronized void write(String event, Map<String, ?> fields, boolean force) {
         Map<String, Object> entry = new LinkedHashMap<>();
+        entry.put("v", FORMAT_VERSION);
         entry.put("ts", Instant.now().toString());
         entry.put("run", runId);
         entry.put("event", event);

@@ -40,18 +40,31 @@ public record RunRecord(String runId, Path file, String started, String playbook
         }
     }
 
-    /** Reads one journal; a torn last line (the process died while writing it) is ignored. */
+    /**
+     * Reads one journal; a torn last line (the process died while writing it) is ignored. Entries of every
+     * format version up to {@link Journal#FORMAT_VERSION} are read, those without a version included.
+     *
+     * @throws IOException when the file cannot be read, is not a journal, or is of a newer format
+     */
     public static RunRecord read(Path file) throws IOException {
         List<JsonNode> events = new ArrayList<>();
         for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
             if (line.isBlank()) {
                 continue;
             }
+            JsonNode entry;
             try {
-                events.add(Json.MAPPER.readTree(line));
+                entry = Json.MAPPER.readTree(line);
             } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
                 break;
             }
+            // an entry without "v" predates the field and has the same format (version 0)
+            int version = entry.path("v").asInt(0);
+            if (version > Journal.FORMAT_VERSION) {
+                throw new IOException(file + " was written by a newer snapbook (journal format " + version
+                        + "; this one reads formats up to " + Journal.FORMAT_VERSION + ")");
+            }
+            events.add(entry);
         }
         if (events.isEmpty() || !events.get(0).path("event").asText().equals("run_started")) {
             throw new IOException(file + " is not a snapbook journal (no run_started entry)");

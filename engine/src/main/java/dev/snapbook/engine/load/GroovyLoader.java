@@ -11,6 +11,7 @@ import groovy.lang.Script;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.List;
+import org.codehaus.groovy.GroovyBugError;
 import org.codehaus.groovy.control.CompilationFailedException;
 import org.codehaus.groovy.control.CompilerConfiguration;
 import org.codehaus.groovy.control.MultipleCompilationErrorsException;
@@ -45,8 +46,25 @@ public final class GroovyLoader implements PlaybookLoader {
                 throw compileError(displayName, e);
             } catch (CompilationFailedException e) {
                 throw new PlaybookError(new Location(displayName, 0, 0), null, "does not compile: " + e.getMessage());
+            } catch (StackOverflowError e) {
+                throw new PlaybookError(new Location(displayName, 0, 0), null,
+                        "does not compile: the script nests too deeply for the Groovy compiler");
+            } catch (GroovyBugError e) {
+                // the compiler's own assertion: still this file's problem, and still exit 2
+                throw new PlaybookError(new Location(displayName, 0, 0), null, "does not compile: " + e.getBugText());
             }
-            Script script = InvokerHelper.createScript(compiled, new Binding());
+            Script script;
+            try {
+                // creating the script runs its field initialisers, which are the user's code
+                script = InvokerHelper.createScript(compiled, new Binding());
+            } catch (VirtualMachineError e) {
+                if (!(e instanceof StackOverflowError)) {
+                    throw e;
+                }
+                throw new PlaybookError(new Location(displayName, 0, 0), null, "the script failed: " + e);
+            } catch (RuntimeException | LinkageError | AssertionError e) {
+                throw new PlaybookError(new Location(displayName, 0, 0), null, "the script failed: " + e);
+            }
             if (!(script instanceof PlaybookScript playbookScript)) {
                 throw new PlaybookError(new Location(displayName, 0, 0), null, "the script's base class is "
                         + compiled.getSuperclass().getName() + ", not " + PlaybookScript.class.getName());

@@ -5,24 +5,32 @@ import dev.snapbook.engine.expr.Expressions;
 import dev.snapbook.engine.model.Location;
 import dev.snapbook.engine.model.Playbook;
 import dev.snapbook.engine.model.StepCall;
+import dev.snapbook.engine.model.StepField;
 import dev.snapbook.engine.model.Template;
 import dev.snapbook.engine.spi.Durations;
+import dev.snapbook.engine.model.Values;
 import org.yaml.snakeyaml.LoaderOptions;
-import org.yaml.snakeyaml.Yaml;
-import org.yaml.snakeyaml.constructor.SafeConstructor;
+import org.yaml.snakeyaml.composer.Composer;
 import org.yaml.snakeyaml.error.Mark;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
 import org.yaml.snakeyaml.error.YAMLException;
+import org.yaml.snakeyaml.events.Event;
 import org.yaml.snakeyaml.nodes.MappingNode;
 import org.yaml.snakeyaml.nodes.Node;
 import org.yaml.snakeyaml.nodes.NodeTuple;
 import org.yaml.snakeyaml.nodes.ScalarNode;
 import org.yaml.snakeyaml.nodes.SequenceNode;
 import org.yaml.snakeyaml.nodes.Tag;
+import org.yaml.snakeyaml.parser.Parser;
+import org.yaml.snakeyaml.parser.ParserImpl;
+import org.yaml.snakeyaml.reader.StreamReader;
+import org.yaml.snakeyaml.resolver.Resolver;
 
 import java.io.StringReader;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -43,13 +51,14 @@ import java.util.Set;
  * always: [ ... ]
  * </pre>
  *
- * <p>Only plain YAML is read: no custom tags, no Java objects, no duplicate keys, a single document.
+ * <p>Only plain YAML is read: no custom tags, no Java objects, no duplicate keys, a single document,
+ * aliases only of values that do not contain themselves, at most {@value #MAX_DEPTH} levels of nesting.
+ * Every problem is a {@link PlaybookError} with its line and column.
  */
 public final class YamlLoader implements PlaybookLoader {
 
     static final List<String> TOP_FIELDS = List.of("name", "vars", "steps", "on_failure", "always");
-    static final List<String> STEP_FIELDS =
-            List.of("name", "when", "register", "verify", "rollback", "retries", "until", "delay", "timeout", "tags");
+    static final List<String> STEP_FIELDS = StepField.keys();
 
     private final Set<String> knownStepTypes;
 
@@ -61,35 +70,132 @@ public final class YamlLoader implements PlaybookLoader {
         this.knownStepTypes = Set.copyOf(knownStepTypes);
     }
 
+    /**
+     * How deep collections may nest, counted after aliases are expanded. Real playbooks stay under ten
+     * (playbook, steps, step, rollback, step, parameters, a value); the bound keeps every reader of the
+     * model, which walks values recursively, far from the end of its stack.
+     */
+    static final int MAX_DEPTH = Values.MAX_DEPTH;
+
+    /** How many aliases of lists and mappings a file may use, so that no alias bomb expands. */
+    static final int MAX_COLLECTION_ALIASES = 20;
+
     @Override
     public Playbook load(String file, String text) throws PlaybookError {
-        Node root;
-        try {
-            LoaderOptions options = new LoaderOptions();
-            options.setAllowDuplicateKeys(false);
-            options.setMaxAliasesForCollections(20);
-            options.setAllowRecursiveKeys(false);
-            options.setCodePointLimit(4 * 1024 * 1024);
-            Yaml yaml = new Yaml(new SafeConstructor(options), new org.yaml.snakeyaml.representer.Representer(
-                    new org.yaml.snakeyaml.DumperOptions()), new org.yaml.snakeyaml.DumperOptions(), options);
-            root = yaml.compose(new StringReader(text));
-        } catch (MarkedYAMLException e) {
-            Mark m = e.getProblemMark() != null ? e.getProblemMark() : e.getContextMark();
-            String problem = "malformed YAML: " + e.getProblem()
-                    + (e.getContext() != null ? " (" + e.getContext() + ")" : "");
-            throw new PlaybookError(at(file, m), null, problem);
-        } catch (YAMLException e) {
-            throw new PlaybookError(new Location(file, 1, 1), null, "malformed YAML: " + e.getMessage());
-        }
+        Node root = compose(file, text);
         if (root == null) {
             throw new PlaybookError(new Location(file, 1, 1), null,
                     "the file is empty; a playbook needs at least 'name' and 'steps'");
         }
+        new Shape(file).check(root, null, 1);
         return new Reader(file).playbook(root);
+    }
+
+    /**
+     * The node graph of {@code text}, composed without constructing any object. The composer is built here
+     * rather than through {@code Yaml.compose} so that it is plain which {@link LoaderOptions} apply: the
+     * scanner reads the size limit, the composer the alias limit, the nesting limit and the tag inspector
+     * (which refuses global tags other than YAML's own, {@code !!python/object:...} for one). The
+     * duplicate-key and recursive-key options belong to SnakeYAML's constructor, which never runs here, so
+     * they are not set; {@link Reader#fields} refuses duplicate keys and {@link Shape} refuses recursion.
+     */
+    private static Node compose(String file, String text) throws PlaybookError {
+        LoaderOptions options = new LoaderOptions();
+        options.setMaxAliasesForCollections(MAX_COLLECTION_ALIASES);
+        options.setNestingDepthLimit(MAX_DEPTH);
+        options.setCodePointLimit(4 * 1024 * 1024);
+        options.setMergeOnCompose(false); // '<<' stays a plain key, refused like any unknown one
+        LastEvent parser = new LastEvent(new ParserImpl(new StreamReader(new StringReader(text)), options));
+        try {
+            return new Composer(parser, new Resolver(), options).getSingleNode();
+        } catch (MarkedYAMLException e) {
+            Mark m = e.getProblemMark() != null ? e.getProblemMark() : e.getContextMark();
+            String problem = "malformed YAML: " + e.getProblem()
+                    + (e.getContext() != null ? " (" + e.getContext() + ")" : "");
+            throw new PlaybookError(m != null ? at(file, m) : parser.location(file), null, problem);
+        } catch (YAMLException e) {
+            // the alias, nesting and size limits throw without a mark: the last event read is where it stopped
+            throw new PlaybookError(parser.location(file), null, "malformed YAML: " + e.getMessage());
+        }
+    }
+
+    /** A parser that remembers where the last event it handed out starts. */
+    private static final class LastEvent implements Parser {
+        private final Parser parser;
+        private Mark last;
+
+        LastEvent(Parser parser) {
+            this.parser = parser;
+        }
+
+        @Override
+        public boolean checkEvent(Event.ID choice) {
+            return parser.checkEvent(choice);
+        }
+
+        @Override
+        public Event peekEvent() {
+            return parser.peekEvent();
+        }
+
+        @Override
+        public Event getEvent() {
+            Event e = parser.getEvent();
+            if (e != null) {
+                last = e.getStartMark();
+            }
+            return e;
+        }
+
+        Location location(String file) {
+            return last == null ? new Location(file, 1, 1) : at(file, last);
+        }
     }
 
     private static Location at(String file, Mark mark) {
         return mark == null ? new Location(file, 0, 0) : new Location(file, mark.getLine() + 1, mark.getColumn() + 1);
+    }
+
+    /**
+     * Checks the composed graph before anything reads it: no node contains itself (an anchor used inside
+     * its own value, {@code a: &a [*a]}, which would make every reader recurse forever), and no path is
+     * deeper than {@link #MAX_DEPTH} once aliases are expanded.
+     */
+    private static final class Shape {
+        private final String file;
+        private final Set<Node> open = Collections.newSetFromMap(new IdentityHashMap<>());
+
+        Shape(String file) {
+            this.file = file;
+        }
+
+        void check(Node node, String path, int depth) throws PlaybookError {
+            if (node instanceof ScalarNode) {
+                return;
+            }
+            if (!open.add(node)) {
+                throw new PlaybookError(at(file, node.getStartMark()), path,
+                        "a recursive alias: the value anchored here contains an alias of itself (at the field named),"
+                                + " so it would never end");
+            }
+            if (depth > MAX_DEPTH) {
+                throw new PlaybookError(at(file, node.getStartMark()), path,
+                        "lists and mappings nest more than " + MAX_DEPTH + " levels deep here (aliases expanded)");
+            }
+            if (node instanceof SequenceNode seq) {
+                List<Node> items = seq.getValue();
+                for (int i = 0; i < items.size(); i++) {
+                    check(items.get(i), (path == null ? "" : path) + "[" + i + "]", depth + 1);
+                }
+            } else if (node instanceof MappingNode m) {
+                for (NodeTuple t : m.getValue()) {
+                    String key = t.getKeyNode() instanceof ScalarNode k ? k.getValue() : "?";
+                    check(t.getKeyNode(), path, depth + 1);
+                    check(t.getValueNode(), path == null ? key : path + "." + key, depth + 1);
+                }
+            }
+            open.remove(node);
+        }
     }
 
     /** Reads one file; holds its name for locations. */
@@ -207,7 +313,7 @@ public final class YamlLoader implements PlaybookLoader {
             List<StepCall> rollback = fields.containsKey("rollback")
                     ? steps(fields.get("rollback").getValueNode(), path + ".rollback") : List.of();
             int retries = fields.containsKey("retries")
-                    ? integer(fields.get("retries").getValueNode(), path + ".retries") : 0;
+                    ? retries(fields.get("retries").getValueNode(), path + ".retries") : 0;
             String until = fields.containsKey("until")
                     ? expression(fields.get("until").getValueNode(), path + ".until") : null;
             Duration delay = fields.containsKey("delay")
@@ -251,9 +357,11 @@ public final class YamlLoader implements PlaybookLoader {
                 return null;
             }
             if (tag.equals(Tag.BOOL)) {
+                // the words YAML 1.1 resolves as booleans; an explicit !!bool on any other word is an error
                 return switch (text.toLowerCase(java.util.Locale.ROOT)) {
                     case "true", "yes", "on", "y" -> true;
-                    default -> false;
+                    case "false", "no", "off", "n" -> false;
+                    default -> throw error(s, path, "'" + text + "' is not a boolean; write true or false");
                 };
             }
             if (tag.equals(Tag.INT)) {
@@ -264,11 +372,16 @@ public final class YamlLoader implements PlaybookLoader {
                 }
             }
             if (tag.equals(Tag.FLOAT)) {
+                double d;
                 try {
-                    return Double.parseDouble(text.replace("_", ""));
+                    d = Double.parseDouble(text.replace("_", ""));
                 } catch (NumberFormatException e) {
                     throw error(s, path, "'" + text + "' is not a number");
                 }
+                if (!Double.isFinite(d)) {
+                    throw error(s, path, "'" + text + "' is not a finite number of 64-bit floating point");
+                }
+                return d;
             }
             if (tag.equals(Tag.STR) || tag.equals(Tag.TIMESTAMP)) {
                 return Template.of(text);
@@ -314,18 +427,19 @@ public final class YamlLoader implements PlaybookLoader {
             return out;
         }
 
-        int integer(Node node, String path) throws PlaybookError {
+        int retries(Node node, String path) throws PlaybookError {
             if (node instanceof ScalarNode s && s.getTag().equals(Tag.INT)) {
                 try {
                     int n = Integer.parseInt(s.getValue());
-                    if (n >= 0 && n <= 1000) {
+                    if (StepField.retriesProblem(n) == null) {
                         return n;
                     }
                 } catch (NumberFormatException e) {
                     // reported below
                 }
             }
-            throw error(node, path, "expected a whole number from 0 to 1000, got " + kind(node));
+            throw error(node, path, "expected a whole number from 0 to " + StepField.MAX_RETRIES + ", got "
+                    + kind(node));
         }
 
         Duration duration(Node node, String path) throws PlaybookError {

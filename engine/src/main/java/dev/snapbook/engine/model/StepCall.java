@@ -9,6 +9,8 @@ import java.util.Objects;
  * One step of a playbook as written: the step type, its parameters (plain values, lists, maps and
  * {@link Template}s), and the optional controls around it.
  *
+ * <p>The controls beside type and parameters are the {@link StepField}s, one component each.
+ *
  * <p>Equality ignores {@link #location()}: the same step written in YAML and in the Groovy DSL is equal.
  *
  * @param type      dotted step type, e.g. {@code domain.shutdown}
@@ -18,7 +20,8 @@ import java.util.Objects;
  * @param register  the variable name the step's result is stored under, or null
  * @param verify    expressions that must all be true after the step ran
  * @param rollback  steps run to undo this one if a later step fails
- * @param retries   how many more times to try when the step fails or {@code until} is false
+ * @param retries   how many more times to try when the step fails or {@code until} is false, from 0 to
+ *                  {@link StepField#MAX_RETRIES}
  * @param until     an expression that must be true for the step to count as done, or null
  * @param delay     the wait between tries
  * @param timeout   the longest the step may take, or null for no limit
@@ -45,6 +48,11 @@ public record StepCall(
 
     public StepCall {
         Objects.requireNonNull(type, "type");
+        String retriesProblem = StepField.retriesProblem(retries);
+        if (retriesProblem != null) {
+            // both loaders refuse this with a location first; reaching here is a loader's bug
+            throw new IllegalArgumentException("retries: " + retriesProblem);
+        }
         params = Values.freezeMap(params);
         verify = List.copyOf(verify);
         rollback = List.copyOf(rollback);

@@ -9,6 +9,13 @@ import java.util.Map;
 /** Deep-immutable copies of the plain values a playbook holds: strings, numbers, booleans, lists, maps, templates. */
 public final class Values {
 
+    /**
+     * How deep a playbook's lists and mappings may nest, counted from the top of the file (the playbook
+     * mapping is level 1). Both loaders refuse deeper input with a located error, so that the code walking
+     * values recursively (validation, templates, the journal) never runs out of stack.
+     */
+    public static final int MAX_DEPTH = 50;
+
     private Values() {
     }
 

@@ -1,5 +1,7 @@
 package dev.snapbook.engine.run;
 
+import dev.snapbook.engine.journal.StateFiles;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -22,7 +24,8 @@ import java.util.TreeSet;
  * One run per domain: an exclusive lock per name (e.g. {@code domain:web01}) and connection, held for
  * the whole run. Locks are operating-system file locks under {@code STATE/locks}, so the lock of a process
  * that died is released by the kernel: a stale lock file is simply taken over. The file holds who has the
- * lock, for the message of whoever waits for it.
+ * lock, for the message of whoever waits for it. The directory and the lock files are created private to
+ * the user ({@link StateFiles}).
  */
 public final class Locks implements AutoCloseable {
 
@@ -48,8 +51,7 @@ public final class Locks implements AutoCloseable {
      */
     public static Locks acquire(Path stateDir, String connection, Iterable<String> names, String holder, Duration wait)
             throws IOException, Busy {
-        Path dir = stateDir.resolve("locks");
-        Files.createDirectories(dir);
+        Path dir = StateFiles.directory(stateDir.resolve("locks"));
         Locks locks = new Locks();
         try {
             for (String name : new TreeSet<String>(toList(names))) {
@@ -64,8 +66,7 @@ public final class Locks implements AutoCloseable {
 
     private void take(Path file, String connection, String name, String holder, Duration wait)
             throws IOException, Busy {
-        FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
-                StandardOpenOption.WRITE);
+        FileChannel channel = StateFiles.openOrCreate(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
         Instant deadline = Instant.now().plus(wait);
         while (true) {
             FileLock lock;

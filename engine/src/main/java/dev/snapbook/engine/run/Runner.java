@@ -35,6 +35,11 @@ import java.util.concurrent.TimeoutException;
  * order (the step's built-in undo, then its own {@code rollback:} steps), then {@code on_failure} runs,
  * then {@code always}. Every failure is reported: the first one, and every later one with it.
  *
+ * <p>An unchecked exception or error thrown anywhere in a step's lifecycle — its {@code when}, the
+ * evaluation of its parameters, its capture, apply, {@code until} or verification — is such a failure:
+ * the step is undone too when its effect exists. Only a journal that cannot be written, and the JVM
+ * running out of memory, end a run otherwise.
+ *
  * <p>The runner does not plan or ask for confirmation; {@link Execution} does that before calling it.
  */
 public final class Runner {
@@ -257,6 +262,8 @@ public final class Runner {
                          Journal journal, List<StepReport> reports) throws Failed {
         int reportIndex = reports.size();
         reports.add(report(section, index, call, StepStatus.NOT_RUN, false, false, "started"));
+        String phase = "when";
+        Done applied = null;
         try {
             if (call.when() != null) {
                 boolean run;
@@ -277,7 +284,9 @@ public final class Runner {
             Params params;
             Map<String, Object> captured;
             try {
+                phase = "its parameters";
                 params = Steps.resolve(step, call, bindings);
+                phase = "capture";
                 captured = step.capture(params, context);
             } catch (StepFailure e) {
                 throw new Failed(e.getMessage(), null, e);
@@ -297,8 +306,10 @@ public final class Runner {
             journal.write("step_started", entry, mayNeedUndo);
             listener.onStepStarted(new RunListener.StepStarted(section, index, call.displayName(), call.type()));
 
+            phase = "apply";
             Outcome outcome = applyWithRetries(reportIndex, call, step, params, captured, bindings, context, journal);
-            Done applied = new Done(reportIndex, call, step, params, captured, outcome);
+            applied = new Done(reportIndex, call, step, params, captured, outcome);
+            phase = "verify";
             boolean durable = mayNeedUndo || outcome.changed();
             journal.write("step_applied", Map.of("section", section, "index", index, "type", call.type(),
                     "changed", outcome.changed(),
@@ -318,7 +329,8 @@ public final class Runner {
                     nullToEmpty(outcome.message())));
             listener.onStepFinished(new RunListener.StepFinished(reports.get(reportIndex)));
             return applied;
-        } catch (Failed f) {
+        } catch (Failed | RuntimeException | Error e) {
+            Failed f = e instanceof Failed failed ? failed : crashed(call, phase, applied, e);
             if (reports.get(reportIndex).status() != StepStatus.FAILED) {
                 reports.set(reportIndex, report(section, index, call, StepStatus.FAILED, false, false, f.getMessage()));
                 listener.onStepFinished(new RunListener.StepFinished(reports.get(reportIndex)));
@@ -330,6 +342,22 @@ public final class Runner {
             }
             throw f;
         }
+    }
+
+    /**
+     * A step's unchecked exception or error as a step failure, so that the saga goes on as for any other
+     * failure: {@code applied} (null when the step's effect does not exist yet) is undone with the others.
+     * The journal's own failure and the JVM running out of resources are not turned into step failures: they
+     * are rethrown, since neither a journal that cannot be written nor a JVM without memory can roll back.
+     */
+    private static Failed crashed(StepCall call, String phase, Done applied, Throwable e) {
+        if (e instanceof Journal.JournalException je) {
+            throw je;
+        }
+        if (e instanceof VirtualMachineError vm && !(e instanceof StackOverflowError)) {
+            throw vm;
+        }
+        return new Failed(call.type() + " crashed in " + phase + ": " + e, applied, e);
     }
 
     private Outcome applyWithRetries(int reportIndex, StepCall call, Step step, Params params, Map<String, Object> captured,
@@ -355,7 +383,11 @@ public final class Runner {
             try {
                 done = Expression.truthy(Expression.parse(call.until()).evaluate(bindings));
             } catch (ExpressionError e) {
-                throw new Failed("until: " + e.getMessage(), null, null);
+                // the step applied: its effect exists and is undone with the others
+                throw new Failed("until: " + e.getMessage(), new Done(reportIndex, call, step, params, captured, outcome),
+                        null);
+            } catch (RuntimeException | Error e) {
+                throw crashed(call, "until", new Done(reportIndex, call, step, params, captured, outcome), e);
             }
             if (done) {
                 return outcome;

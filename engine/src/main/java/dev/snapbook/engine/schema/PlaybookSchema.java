@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.snapbook.engine.json.Json;
 import dev.snapbook.engine.load.StepCatalog;
+import dev.snapbook.engine.model.StepField;
 import dev.snapbook.engine.spi.Param;
 import dev.snapbook.engine.spi.Step;
 
@@ -52,19 +53,9 @@ public final class PlaybookSchema {
         step.put("description", "One step: exactly one step type, and optional controls.");
         step.put("additionalProperties", false);
         ObjectNode props = step.putObject("properties");
-        props.putObject("name").put("type", "string").put("description", "A name shown in reports.");
-        props.putObject("when").put("type", "string").put("description", "Run only when this expression is true.");
-        props.putObject("register").put("type", "string").put("pattern", "^[A-Za-z_][A-Za-z0-9_]*$")
-                .put("description", "Store the step's result under this variable name.");
-        stringOrList(props.putObject("verify")).put("description", "Expressions that must hold after the step.");
-        props.putObject("rollback").put("type", "array").put("description", "Steps that undo this one if a later step fails.")
-                .putObject("items").put("$ref", "#/$defs/step");
-        props.putObject("retries").put("type", "integer").put("minimum", 0).put("maximum", 1000)
-                .put("description", "How many more times to try.");
-        props.putObject("until").put("type", "string").put("description", "Retry until this expression is true.");
-        duration(props.putObject("delay")).put("description", "Wait between tries.");
-        duration(props.putObject("timeout")).put("description", "The longest the step may take.");
-        stringOrList(props.putObject("tags")).put("description", "Tags for --tags.");
+        for (StepField f : StepField.values()) {
+            control(props.putObject(f.key()), f).put("description", f.description());
+        }
         ArrayNode oneOf = step.putArray("oneOf");
         for (Step s : catalog.all()) {
             String id = "step-" + s.name();
@@ -94,6 +85,21 @@ public final class PlaybookSchema {
             oneOf.addObject().putArray("required").add(s.name());
         }
         return step;
+    }
+
+    /** The schema of one step control, from its kind and bounds. */
+    private static ObjectNode control(ObjectNode node, StepField field) {
+        return switch (field.kind()) {
+            case STRING, EXPRESSION -> node.put("type", "string");
+            case VARIABLE -> node.put("type", "string").put("pattern", "^[A-Za-z_][A-Za-z0-9_]*$");
+            case EXPRESSIONS, STRINGS -> stringOrList(node);
+            case STEPS -> {
+                node.put("type", "array").putObject("items").put("$ref", "#/$defs/step");
+                yield node;
+            }
+            case COUNT -> node.put("type", "integer").put("minimum", 0).put("maximum", StepField.MAX_RETRIES);
+            case DURATION -> duration(node);
+        };
     }
 
     private static ObjectNode param(Param p) {

@@ -93,6 +93,16 @@ class CliTest {
     }
 
     @Test
+    void anUncheckedExceptionInAStepExits1AfterRollingBackNotAsAnInternalError() throws Exception {
+        Path p = write("pb.yml", "name: x\nsteps:\n  - test.set: { counter: a, value: 1 }\n"
+                + "  - test.explode: { counter: b, at: capture }\n");
+        assertEquals(1, Main.execute("run", p.toString()));
+        assertEquals(Map.of(), Ledger.SHARED.counters);
+        assertEquals(List.of("apply a=1", "undo a"), Ledger.SHARED.log);
+        assertTrue(stdout().contains("rolled back") && !stderr().contains("internal error"), stdout() + stderr());
+    }
+
+    @Test
     void aPlanThatWillFailExits1AndDoesNothing() throws Exception {
         Path p = write("pb.yml", "name: x\nsteps:\n  - test.set: { counter: a, value: 1 }\n  - test.fail: { in_plan: true }\n");
         assertEquals(1, Main.execute("run", p.toString()));

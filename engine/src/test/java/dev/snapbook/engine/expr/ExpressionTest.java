@@ -132,4 +132,127 @@ class ExpressionTest {
             assertThrows(ExpressionError.class, () -> Templates.parts("{{ domain "));
         }
     }
+
+    @Nested
+    class TemplatesSplitByTheGrammar {
+        @Test
+        void closingBracesInsideAStringBelongToTheString() {
+            assertEquals("a}}b", Templates.render(new Template("{{ 'a}}b' }}"), scope));
+            assertEquals("<}}>web01", Templates.render(new Template("<{{ \"}}\" }}>{{ domain }}"), scope));
+        }
+
+        @Test
+        void bareTakesTheBracesOffByTheGrammarToo() {
+            assertEquals("'a}}b'", Expressions.bare("{{ 'a}}b' }}"));
+            assertEquals("{{ a }} and {{ b }}", Expressions.bare("{{ a }} and {{ b }}"));
+            assertEquals("a ==", Expressions.bare("{{ a == }}"), "an unparsable one still loses its braces");
+        }
+
+        @Test
+        void anExpressionNotFollowedByClosingBracesSaysWhatWasFound() {
+            ExpressionError e = assertThrows(ExpressionError.class, () -> Templates.parts("{{ domain ) }}"));
+            assertTrue(e.getMessage().contains("expected '}}'"), e.getMessage());
+            e = assertThrows(ExpressionError.class, () -> Templates.parts("{{ 'a }}"));
+            assertTrue(e.getMessage().contains("string is not closed"), e.getMessage());
+        }
+    }
+
+    @Nested
+    class NumbersAreExact {
+        @ParameterizedTest
+        @CsvSource(delimiter = ';', value = {
+                "9007199254740993 == 9007199254740992 ; false",
+                "9007199254740993 != 9007199254740992 ; true",
+                "9007199254740993 > 9007199254740992 ; true",
+                "9223372036854775807 > 9223372036854775806 ; true",
+                "9007199254740993 == 9007199254740992.0 ; false",
+                "9007199254740992 == 9007199254740992.0 ; true",
+                "1 == 1.0 ; true",
+                "2 > 1.5 ; true",
+                "0.1 + 0.2 == 0.3 ; false",
+                "9007199254740993 in [9007199254740992] ; false",
+                "-9223372036854775807 - 1 < -9223372036854775807 ; true"})
+        void comparesWithoutRoundingToDouble(String source, boolean expected) {
+            assertEquals(expected, eval(source));
+        }
+
+        @Test
+        void comparesNarrowerWholeNumbersFromStepResultsExactly() {
+            Scope s = name -> name.equals("i") ? Integer.valueOf(7) : Scope.UNDEFINED;
+            assertEquals(true, Expression.parse("i == 7").evaluate(s));
+            assertEquals(-7L, Expression.parse("-i").evaluate(s));
+        }
+
+        @ParameterizedTest
+        @CsvSource(delimiter = ';', value = {
+                "9223372036854775807 + 1",
+                "-9223372036854775807 - 2",
+                "9223372036854775807 * 2",
+                "(-9223372036854775807 - 1) / -1",
+                "-(-9223372036854775807 - 1)"})
+        void overflowIsAnExpressionErrorNeverAWrongNumber(String source) {
+            ExpressionError e = assertThrows(ExpressionError.class, () -> eval(source));
+            assertTrue(e.getMessage().contains("does not fit in a 64-bit integer"), e.getMessage());
+        }
+
+        @Test
+        void literalsTooLargeAreRefusedWhenParsed() {
+            assertThrows(ExpressionError.class, () -> Expression.parse("9223372036854775808"));
+            assertThrows(ExpressionError.class, () -> Expression.parse("1" + "0".repeat(400) + ".5"));
+        }
+
+        @Test
+        void onlyAsciiDigitsMakeANumber() {
+            ExpressionError e = assertThrows(ExpressionError.class, () -> Expression.parse("\u0661.\u0662 > 0"));
+            assertTrue(e.getMessage().contains("at character 1"), e.getMessage());
+        }
+
+        @Test
+        void divisionByZeroIsAnErrorForDecimalsToo() {
+            assertThrows(ExpressionError.class, () -> eval("1 / 0"));
+            assertThrows(ExpressionError.class, () -> eval("1.5 / 0"));
+            assertThrows(ExpressionError.class, () -> eval("1.5 % 0.0"));
+        }
+
+        @Test
+        void aListIndexIsAWholeNumberWithinTheList() {
+            assertThrows(ExpressionError.class, () -> eval("r.disks[4294967297]"), "not list[1] by wrapping");
+            assertThrows(ExpressionError.class, () -> eval("r.disks[0.5]"));
+        }
+
+        @Test
+        void intOfAHugeDecimalIsAnError() {
+            assertThrows(ExpressionError.class, () -> eval("1" + "0".repeat(30) + ".0 | int"));
+            assertEquals(-2L, eval("-2.7 | int"));
+        }
+    }
+
+    @Nested
+    class NestingIsBounded {
+        @Test
+        void fiveThousandParenthesesAreAParseError() {
+            String deep = "(".repeat(5000) + "1" + ")".repeat(5000);
+            ExpressionError e = assertThrows(ExpressionError.class, () -> Expression.parse(deep));
+            assertTrue(e.getMessage().contains("nests more than " + Expression.MAX_DEPTH), e.getMessage());
+        }
+
+        @Test
+        void aLongChainOfOperatorsIsAParseErrorNotADeepEvaluation() {
+            ExpressionError e = assertThrows(ExpressionError.class,
+                    () -> Expression.parse("1" + " + 1".repeat(5000)));
+            assertTrue(e.getMessage().contains("chain of operators"), e.getMessage());
+            assertThrows(ExpressionError.class, () -> Expression.parse("r" + ".a".repeat(5000)));
+            assertThrows(ExpressionError.class, () -> Expression.parse("not ".repeat(5000) + "true"));
+            assertThrows(ExpressionError.class, () -> Expression.parse("-".repeat(5000) + "1"));
+            assertThrows(ExpressionError.class, () -> Expression.parse("[".repeat(5000) + "]".repeat(5000)));
+            assertThrows(ExpressionError.class, () -> Templates.parts("{{ " + "(".repeat(5000) + " }}"));
+        }
+
+        @Test
+        void nestingWithinTheBoundParsesAndEvaluates() {
+            int n = Expression.MAX_DEPTH - 10;
+            assertEquals(1L, eval("(".repeat(n) + "1" + ")".repeat(n)));
+            assertEquals((long) n, eval("0" + " + 1".repeat(n)));
+        }
+    }
 }

@@ -340,6 +340,50 @@ class GroovyLoaderTest {
         }
 
         @Test
+        void tooManyRetriesAreRefusedAsInYaml() {
+            PlaybookError e = failure("playbook('p') {\n step('x') {\n  retries 5000\n }\n}");
+            assertProblem(e, 3, "from 0 to 1000", "5000");
+            assertEquals("retries", e.field());
+            assertProblem(failure("playbook('p') {\n step('x') {\n  retries(-1)\n }\n}"), 3, "from 0 to 1000");
+        }
+
+        @Test
+        void aFailedAssertIsAPlaybookErrorAtItsLine() {
+            PlaybookError e = failure("playbook('p') {\n step 'x'\n assert 1 == 2\n}");
+            assertProblem(e, 3, "the script failed", "assert");
+        }
+
+        @Test
+        void anErrorThrownByTheScriptIsAPlaybookError() {
+            assertProblem(failure("playbook('p') {\n step 'x'\n throw new Error('boom')\n}"), 3, "Error: boom");
+        }
+
+        @Test
+        void aListThatContainsItselfIsRefusedNotFollowedForever() {
+            PlaybookError e = failure("def l = []\nl << l\nplaybook('p') {\n step 'x', v: l\n}");
+            assertProblem(e, 4, "nest more than 50 levels deep");
+        }
+
+        @Test
+        void aParameterOrVariableNamedByANumberIsRefused() {
+            assertProblem(failure("playbook('p') {\n step 'x', 1: 2\n}"), 2, "a parameter name is a word, not 1");
+            assertProblem(failure("playbook('p') {\n vars 1: 2\n step 'x'\n}"), 2, "is not a variable name");
+        }
+
+        @Test
+        void aNumberThatIsNotFiniteIsRefusedAsInYaml() {
+            assertProblem(failure("playbook('p') {\n step 'x', v: 1e400\n}"), 2, "too large");
+            assertProblem(failure("playbook('p') {\n step 'x', v: Double.NaN\n}"), 2, "not a finite number");
+        }
+
+        @Test
+        void blocksNestedTooDeeplyAreRefused() {
+            String open = "step('x') { rollback {\n".repeat(40);
+            PlaybookError e = failure("playbook('p') {\n" + open + " step 'y'\n" + "} }\n".repeat(40) + "}");
+            assertTrue(e.problem().contains("blocks nest more than 50 levels deep"), e.problem());
+        }
+
+        @Test
         void aControlGivenTwiceIsRefused() {
             assertProblem(failure("playbook('p') {\n step('x') {\n  when 'a'\n  when 'b'\n }\n}"), 4,
                     "`when` is given twice", "test.groovy:3");

@@ -127,7 +127,44 @@ class YamlLoaderTest {
                 new Bad("nested rollback error", "name: x\nsteps:\n  - test.read: {counter: a}\n    rollback:\n      - test.nope: {}\n",
                         "pb.yml:5:9", "steps[0].rollback[0].test.nope", "unknown step type"),
                 new Bad("reserved register name", "name: x\nsteps:\n  - test.read: {counter: a}\n    register: true\n",
-                        "pb.yml:4:5", "steps[0].register", "cannot be a variable name"));
+                        "pb.yml:4:5", "steps[0].register", "cannot be a variable name"),
+                // issue 13: inputs that crashed the loader or were misread
+                new Bad("recursive alias", "name: x\nvars:\n  a: &a [*a]\nsteps:\n  - test.read: {counter: a}\n",
+                        "pb.yml:3:6", "vars.a[0]", "recursive alias"),
+                new Bad("recursive alias of a step list", "name: x\nsteps: &s\n  - test.read: {counter: a}\n"
+                        + "    rollback: *s\n", "pb.yml:2:8", "steps[0].rollback", "recursive alias"),
+                new Bad("recursive alias of a mapping", "name: x\nvars: &v\n  me: *v\nsteps:\n  - test.read: {counter: a}\n",
+                        "pb.yml:2:7", "vars.me", "recursive alias"),
+                new Bad("5000 nested lists", "name: x\nvars:\n  a: " + "[".repeat(5000) + "]".repeat(5000)
+                        + "\nsteps:\n  - test.read: {counter: a}\n", "pb.yml:3:54", null, "Nesting Depth exceeded"),
+                new Bad("nesting made deep by aliases", "name: x\nvars:\n  a: &a " + "[".repeat(30) + "]".repeat(30)
+                        + "\n  b: " + "[".repeat(30) + "*a" + "]".repeat(30) + "\nsteps:\n  - test.read: {counter: a}\n",
+                        "pb.yml:3:27", null, "nest more than 50 levels deep"),
+                new Bad("a boolean tag on a word", "name: x\nvars: { f: !!bool maybe }\nsteps:\n  - test.read: {counter: a}\n",
+                        "pb.yml:2:12", "vars.f", "'maybe' is not a boolean"),
+                new Bad("an infinite float", "name: x\nvars: { f: 1.0e+999 }\nsteps:\n  - test.read: {counter: a}\n",
+                        "pb.yml:2:12", "vars.f", "not a finite number"),
+                new Bad("too many retries", "name: x\nsteps:\n  - test.read: {counter: a}\n    retries: 5000\n",
+                        "pb.yml:4:14", "steps[0].retries", "from 0 to 1000"),
+                new Bad("5000 nested parentheses", "name: x\nsteps:\n  - test.read: {counter: a}\n    when: \""
+                        + "(".repeat(5000) + "1" + ")".repeat(5000) + "\"\n", "pb.yml:4:5", "steps[0].when",
+                        "nests more than 100 levels deep"),
+                new Bad("5000 nested parentheses in a template", "name: x\nsteps:\n  - test.read: {counter: \"{{ "
+                        + "(".repeat(5000) + "1" + ")".repeat(5000) + " }}\"}\n", "pb.yml:3:17",
+                        "steps[0].test.read.counter", "nests more than 100 levels deep"),
+                new Bad("a whole number beyond 64 bits", "name: x\nsteps:\n  - test.read: {counter: a}\n"
+                        + "    when: 9223372036854775808 > 0\n", "pb.yml:4:5", "steps[0].when", "number too large"),
+                new Bad("an unclosed string in a template", "name: x\nsteps:\n  - test.read: {counter: \"{{ 'a }}\"}\n",
+                        "pb.yml:3:17", "steps[0].test.read.counter", "string is not closed"),
+                new Bad("digits of another script", "name: x\nsteps:\n  - test.read: {counter: a}\n"
+                        + "    when: \"\u0661.\u0662 > 0\"\n", "pb.yml:4:5", "steps[0].when", "cannot parse"),
+                new Bad("too many aliases", "name: x\nvars:\n  a: &a [x]\n  b: [" + "*a, ".repeat(30)
+                        + "*a]\nsteps:\n  - test.read: {counter: a}\n", "pb.yml:4:87", null,
+                        "Number of aliases for non-scalar nodes exceeds"),
+                new Bad("a merge key", "name: x\nvars: &v { a: 1 }\nsteps:\n  - <<: *v\n    test.read: {counter: a}\n",
+                        "pb.yml:5:5", "steps[0].test.read", "already calls '<<'"),
+                new Bad("a duplicate parameter", "name: x\nsteps:\n  - test.read: {counter: a, counter: b}\n",
+                        "pb.yml:3:29", "steps[0].test.read.counter", "duplicate key"));
     }
 
     @ParameterizedTest(name = "{0}")

@@ -30,7 +30,7 @@ public final class TestSteps {
     /** Every test step, for {@code new StepCatalog(TestSteps.all())}. */
     public static List<Step> all() {
         return List.of(new SetCounter(), new ReadCounter(), new Fail(), new BadVerify(), new Irreversible(),
-                new Random());
+                new Random(), new Explode());
     }
 
     /** A counter's value as the world sees it. */
@@ -290,6 +290,94 @@ public final class TestSteps {
 
         public Verification verify(Params p, Outcome o, StepContext c) {
             return Verification.check(!ledger(c).counters.containsKey(p.string("counter")), "still there");
+        }
+    }
+
+    /**
+     * {@code test.explode}: sets a counter to 1 like {@code test.set}, and throws an unchecked
+     * {@link IllegalStateException} in the lifecycle method named by {@code at} ({@code capture},
+     * {@code apply} before it changes anything, {@code verify}, {@code undo}; {@code none} never throws).
+     * Its result registers {@code bomb}, a map whose every lookup throws the same way, so that a later
+     * step's {@code when}, {@code until}, {@code verify} or parameter that reads {@code r.bomb.x} throws an
+     * unchecked exception from inside the expression language.
+     */
+    public static final class Explode implements Step {
+        public String name() {
+            return "test.explode";
+        }
+
+        public String summary() {
+            return "Set a test counter, throwing an unchecked exception where told.";
+        }
+
+        public List<Param> params() {
+            return List.of(Param.required("counter", ParamType.STRING, "the counter it sets to 1"),
+                    Param.optional("at", ParamType.STRING, "none", "capture, apply, verify, undo or none"));
+        }
+
+        @Override
+        public Reversibility reversibility(Params params) {
+            return Reversibility.REVERSIBLE;
+        }
+
+        private static void explodeIf(Params p, String point) {
+            if (p.string("at").equals(point)) {
+                throw new IllegalStateException("injected in " + point);
+            }
+        }
+
+        public Planned plan(Params p, World world) throws StepFailure {
+            world.put(key(p.string("counter")), new Counter(p.string("counter"), 1));
+            return Planned.change(List.of("set " + p.string("counter") + " to 1"), Map.of());
+        }
+
+        @Override
+        public Map<String, Object> capture(Params p, StepContext c) {
+            explodeIf(p, "capture");
+            Long v = ledger(c).counters.get(p.string("counter"));
+            return Map.of("previous", v == null ? -1L : v);
+        }
+
+        public Outcome apply(Params p, Map<String, Object> captured, StepContext c) {
+            explodeIf(p, "apply");
+            ledger(c).log.add("apply explode " + p.string("counter"));
+            ledger(c).counters.put(p.string("counter"), 1L);
+            return Outcome.changed("set", Map.of("bomb", new Bomb()));
+        }
+
+        public Verification verify(Params p, Outcome o, StepContext c) {
+            explodeIf(p, "verify");
+            return Verification.check(Long.valueOf(1L).equals(ledger(c).counters.get(p.string("counter"))), "not set");
+        }
+
+        @Override
+        public void undo(Params p, Map<String, Object> captured, Outcome o, StepContext c) {
+            explodeIf(p, "undo");
+            ledger(c).log.add("undo explode " + p.string("counter"));
+            long previous = ((Number) captured.get("previous")).longValue();
+            if (previous < 0) {
+                ledger(c).counters.remove(p.string("counter"));
+            } else {
+                ledger(c).counters.put(p.string("counter"), previous);
+            }
+        }
+    }
+
+    /** A map that is empty when listed (so the journal can write it) and throws when looked into. */
+    public static final class Bomb extends java.util.AbstractMap<String, Object> {
+        @Override
+        public java.util.Set<Entry<String, Object>> entrySet() {
+            return java.util.Set.of();
+        }
+
+        @Override
+        public boolean containsKey(Object key) {
+            throw new IllegalStateException("injected in a lookup of '" + key + "'");
+        }
+
+        @Override
+        public Object get(Object key) {
+            throw new IllegalStateException("injected in a lookup of '" + key + "'");
         }
     }
 }

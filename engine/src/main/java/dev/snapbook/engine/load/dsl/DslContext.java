@@ -2,6 +2,7 @@ package dev.snapbook.engine.load.dsl;
 
 import dev.snapbook.engine.model.Location;
 import dev.snapbook.engine.model.Playbook;
+import dev.snapbook.engine.model.Values;
 import groovy.lang.Closure;
 import groovy.lang.MissingMethodException;
 import groovy.lang.Script;
@@ -69,6 +70,10 @@ final class DslContext {
 
     /** Runs {@code body} with {@code block} as its delegate, turning an unknown method into a DSL error. */
     void run(Block block, Closure<?> body) {
+        if (open.size() >= Values.MAX_DEPTH) {
+            throw new DslError(block.grammar().name().toLowerCase(java.util.Locale.ROOT),
+                    "blocks nest more than " + Values.MAX_DEPTH + " levels deep here");
+        }
         Closure<?> c = (Closure<?>) body.clone();
         c.setDelegate(block);
         c.setResolveStrategy(Closure.DELEGATE_FIRST);

@@ -1,5 +1,6 @@
 package dev.snapbook.engine.load.dsl;
 
+import dev.snapbook.engine.model.StepField;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -19,17 +20,7 @@ enum Grammar {
             "always", "always { step ... }")),
     STEPS("a block of steps", Map.of(
             "step", "step 'type', param: value, ...  or  step('type', param: value) { step block }")),
-    STEP("a step block", ordered(
-            "name", "name 'human name'",
-            "when", "when 'expression'",
-            "register", "register 'variable'",
-            "verify", "verify 'expression', ...",
-            "rollback", "rollback { step ... }",
-            "retries", "retries 3",
-            "until", "until 'expression'",
-            "delay", "delay '5s'  (250ms, 60s, 5m, 1h or whole seconds)",
-            "timeout", "timeout '60s'  (250ms, 60s, 5m, 1h or whole seconds)",
-            "tags", "tags 'a', 'b'"));
+    STEP("a step block", stepFields());
 
     private final String where;
     private final Map<String, String> usages;
@@ -43,6 +34,15 @@ enum Grammar {
         Map<String, String> m = new LinkedHashMap<>();
         for (int i = 0; i < pairs.length; i += 2) {
             m.put(pairs[i], pairs[i + 1]);
+        }
+        return m;
+    }
+
+    /** A step block offers one method per {@link StepField}, named by its key. */
+    private static Map<String, String> stepFields() {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (StepField f : StepField.values()) {
+            m.put(f.key(), f.dslUsage());
         }
         return m;
     }

@@ -1,6 +1,7 @@
 package dev.snapbook.engine.load.dsl;
 
 import dev.snapbook.engine.model.Template;
+import dev.snapbook.engine.model.Values;
 import java.lang.reflect.Array;
 import java.math.BigDecimal;
 import java.math.BigInteger;
@@ -25,9 +26,17 @@ final class ModelValues {
      * The model value of {@code value}.
      *
      * @param field where the value is written, for the error message
-     * @throws DslError for a value YAML could not hold (a closure, a date, a file...)
+     * @throws DslError for a value YAML could not hold (a closure, a date, a file...), and for lists and
+     *                  maps nested deeper than {@link Values#MAX_DEPTH} (a list that contains itself is one)
      */
     static Object of(Object value, String field) {
+        return of(value, field, 1);
+    }
+
+    private static Object of(Object value, String field, int depth) {
+        if ((value instanceof Double || value instanceof Float) && !Double.isFinite(((Number) value).doubleValue())) {
+            throw new DslError(field, value + " is not a finite number; YAML refuses it too");
+        }
         if (value == null || value instanceof Boolean || value instanceof Long || value instanceof Integer
                 || value instanceof Short || value instanceof Byte || value instanceof Double
                 || value instanceof Float) {
@@ -40,7 +49,11 @@ final class ModelValues {
             return Template.of(value.toString()); // a GString prints its Refs as {{ path }}
         }
         if (value instanceof BigDecimal d) {
-            return d.doubleValue(); // Groovy's 0.5 is a BigDecimal; YAML's is a double
+            double v = d.doubleValue(); // Groovy's 0.5 is a BigDecimal; YAML's is a double
+            if (!Double.isFinite(v)) {
+                throw new DslError(field, d + " is too large for a 64-bit floating point number");
+            }
+            return v;
         }
         if (value instanceof BigInteger b) {
             if (b.bitLength() >= Long.SIZE) {
@@ -48,11 +61,16 @@ final class ModelValues {
             }
             return b.longValue();
         }
+        if ((value instanceof Map<?, ?> || value instanceof Collection<?> || value.getClass().isArray())
+                && depth > Values.MAX_DEPTH) {
+            throw new DslError(field, "lists and maps nest more than " + Values.MAX_DEPTH
+                    + " levels deep here (or one contains itself)");
+        }
         if (value instanceof Map<?, ?> m) {
             Map<String, Object> copy = new LinkedHashMap<>();
             m.forEach((k, v) -> {
                 String key = String.valueOf(k);
-                copy.put(key, of(v, field + "." + key));
+                copy.put(key, of(v, field + "." + key, depth + 1));
             });
             return copy;
         }
@@ -60,14 +78,14 @@ final class ModelValues {
             List<Object> copy = new ArrayList<>(c.size());
             int i = 0;
             for (Object v : c) {
-                copy.add(of(v, field + "[" + i++ + "]"));
+                copy.add(of(v, field + "[" + i++ + "]", depth + 1));
             }
             return copy;
         }
         if (value.getClass().isArray()) {
             List<Object> copy = new ArrayList<>();
             for (int i = 0; i < Array.getLength(value); i++) {
-                copy.add(of(Array.get(value, i), field + "[" + i + "]"));
+                copy.add(of(Array.get(value, i), field + "[" + i + "]", depth + 1));
             }
             return copy;
         }

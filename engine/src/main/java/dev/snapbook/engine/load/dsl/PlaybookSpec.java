@@ -44,8 +44,10 @@ public class PlaybookSpec extends StepsSpec {
      */
     public void vars(Map<String, ?> values) {
         checkOpen("vars");
-        values.forEach((k, v) -> {
-            if (!NAME.matcher(k).matches()) {
+        ((Map<?, ?>) values).forEach((key, v) -> {
+            // Groovy's generics are not checked at run time: `vars 1: 2` passes an Integer key
+            String k = String.valueOf(key);
+            if (!(key instanceof CharSequence) || !NAME.matcher(k).matches()) {
                 throw new DslError("vars." + k, "`" + k + "` is not a variable name (letters, digits, _)");
             }
             if (vars.containsKey(k)) {

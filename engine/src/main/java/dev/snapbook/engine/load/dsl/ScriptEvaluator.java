@@ -7,8 +7,9 @@ import groovy.lang.MissingMethodException;
 import org.codehaus.groovy.runtime.InvokerInvocationException;
 
 /**
- * Runs a compiled playbook script and returns the playbook it declared. Every failure of the script
- * becomes a {@link PlaybookError} at the script line where it happened.
+ * Runs a compiled playbook script and returns the playbook it declared. Every failure of the script,
+ * except the JVM running out of memory, becomes a {@link PlaybookError} at the script line where it
+ * happened.
  */
 public final class ScriptEvaluator {
 
@@ -32,7 +33,13 @@ public final class ScriptEvaluator {
                         Grammar.SCRIPT.unknownMethod(e.getMethod(), Grammar.SCRIPT.where()));
             }
             throw runtimeError(ctx, e);
-        } catch (Exception | StackOverflowError e) {
+        } catch (StackOverflowError e) {
+            throw runtimeError(ctx, e);
+        } catch (VirtualMachineError e) {
+            throw e; // out of memory or a broken JVM: not the playbook's fault, nothing to report here
+        } catch (Throwable e) {
+            // the script is the user's code: any failure of it, an assert (AssertionError) or a thrown
+            // Error included, is a playbook error at its line, never an escape from the loader
             throw runtimeError(ctx, e);
         }
         if (ctx.playbook() == null) {

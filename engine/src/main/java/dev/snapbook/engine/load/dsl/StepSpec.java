@@ -3,6 +3,7 @@ package dev.snapbook.engine.load.dsl;
 import dev.snapbook.engine.expr.Expressions;
 import dev.snapbook.engine.model.Location;
 import dev.snapbook.engine.model.StepCall;
+import dev.snapbook.engine.model.StepField;
 import dev.snapbook.engine.spi.Durations;
 import groovy.lang.Closure;
 import groovy.lang.DelegatesTo;
@@ -97,8 +98,9 @@ public class StepSpec extends Block {
 
     /** How many more times to try when the step fails or {@code until} is false. */
     public void retries(int retries) {
-        if (retries < 0) {
-            throw new DslError("retries", "retries must be 0 or more, not " + retries);
+        String problem = StepField.retriesProblem(retries);
+        if (problem != null) {
+            throw new DslError("retries", problem);
         }
         this.retries = once("retries", this.retries, retries);
     }

@@ -63,7 +63,14 @@ public class StepsSpec extends Block {
         checkOpen("step");
         StepSpec step = new StepSpec(ctx, type, ctx.here());
         Map<String, Object> values = new LinkedHashMap<>();
-        params.forEach((k, v) -> values.put(k, ModelValues.of(v, type + "." + k)));
+        // Groovy's generics are not checked at run time: `step 'x', 1: 2` passes an Integer key
+        for (Map.Entry<?, ?> p : params.entrySet()) {
+            if (!(p.getKey() instanceof CharSequence)) {
+                throw new DslError(type + "." + p.getKey(), "a parameter name is a word, not " + p.getKey());
+            }
+            String name = p.getKey().toString();
+            values.put(name, ModelValues.of(p.getValue(), type + "." + name));
+        }
         step.params(values);
         if (body != null) {
             ctx.run(step, body);
