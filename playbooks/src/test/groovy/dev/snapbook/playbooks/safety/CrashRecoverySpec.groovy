@@ -254,7 +254,7 @@ class CrashRecoverySpec extends ExternalRecipeSupport {
         and: 'the result is the second revert on top of the first: s2 state, both overlays kept, chain healthy'
         vm.state() == PowerState.RUNNING
         vm.libvirt().snapshotCurrent(vm.name()) == 's2'
-        snapshots() == ['s1', 's2']
+        snapshots() == ['s1', 's2', 'snapbook-before-revert-s1', 'snapbook-before-revert-s2']
         visible(activeFile()) == [A, B] as Set
         visible(file('vda.s2')) == [A, B, C] as Set
         chainHealthy()

@@ -4,6 +4,7 @@ import dev.snapbook.playbooks.recipes.ExternalRecipeSupport
 import dev.snapbook.steps.exec.Command
 import dev.snapbook.steps.lab.LabMachine
 import dev.snapbook.steps.lab.LabVm
+import dev.snapbook.steps.libvirt.Libvirt
 import dev.snapbook.steps.libvirt.PowerState
 import spock.lang.Requires
 
@@ -29,19 +30,32 @@ class DiskStateLayoutsSpec extends ExternalRecipeSupport {
     List<String> clones = []
 
     def cleanup() {
-        cleanupMount()
+        List<Exception> failures = []
+        try {
+            cleanupMount()
+        } catch (Exception e) {
+            failures << e
+        }
         for (String c in clones) {
             try {
                 if (vm.libvirt().exists(c)) {
                     if (vm.libvirt().state(c).isActive()) {
                         vm.libvirt().destroy(c)
                     }
-                    vm.libvirt().undefine(c)
+                    vm.libvirt().undefine(c, EnumSet.noneOf(Libvirt.UndefineOption))
                 }
-            } catch (Exception ignored) {
-                // vm.close() still removes the directory; a clone left defined is named snapbook-test-*
+            } catch (Exception e) {
+                failures << e
             }
         }
+        if (failures) {
+            failures.drop(1).each { failures[0].addSuppressed(it) }
+            throw failures[0]
+        }
+    }
+
+    static void ok(def out) {
+        assert out.exitCode == 0: "${out.result.message()} ${out.result.run()?.problems()}"
     }
 
     static void run(String... argv) {
@@ -248,7 +262,7 @@ class DiskStateLayoutsSpec extends ExternalRecipeSupport {
         when: 'a revert to every state'
         def data = [:]
         for (String s in ['s1', 's2', 'snapbook-before-revert-s1']) {
-            assert harness.run('recipe:external-snapshot-revert', vars(snapshot: s)).exitCode == 0
+            ok(harness.run('recipe:external-snapshot-revert', vars(snapshot: s)))
             data[s] = visible(activeFile())
         }
 

@@ -273,11 +273,18 @@ public final class DiskStates {
 
     /** The states for messages, one per line, each with its chain. */
     public static String describe(List<DiskState> states) {
-        return states.stream().map(s -> "  - " + s).collect(Collectors.joining("\n"));
+        return named(states).stream().map(s -> "  - " + s).collect(Collectors.joining("\n"));
     }
 
     /** The states for a one-line message. */
     public static String inline(List<DiskState> states) {
-        return states.stream().map(DiskState::toString).collect(Collectors.joining("; "));
+        return named(states).stream().map(DiskState::toString).collect(Collectors.joining("; "));
+    }
+
+    /** The states without the overlays of snapshots that are listed themselves: one line a snapshot. */
+    private static List<DiskState> named(List<DiskState> states) {
+        return states.stream().filter(s -> s.kind() != DiskState.Kind.OVERLAY || states.stream().noneMatch(t ->
+                t.kind() == DiskState.Kind.SNAPSHOT && t.domain().equals(s.domain()) && t.name().equals(s.name())))
+                .toList();
     }
 }
