@@ -91,6 +91,7 @@ class ImageFactSourceTest {
             layout.append(" qcow2 base compat=").append(compat).append(" cluster ").append(cluster);
         }
         int overlays = r.nextInt(4);
+        int forgottenFormats = 0;
         for (int i = 0; i < overlays; i++) {
             Path where = switch (r.nextInt(3)) {
                 case 0 -> root;
@@ -112,6 +113,7 @@ class ImageFactSourceTest {
             boolean forgotten = r.nextInt(4) == 0;
             if (forgotten) {
                 forgetBackingFormat(overlay);
+                forgottenFormats++;
             }
             layout.append(" <- ").append(root.relativize(overlay)).append(" (compat=").append(compat)
                     .append(" cluster ").append(cluster).append(" backing ").append(backing)
@@ -135,6 +137,15 @@ class ImageFactSourceTest {
         layout.append("; top named ").append(top);
 
         ImageFacts facts = assertSameFacts(top, layout.toString());
+
+        // BackingChain walks the same links, in-process too
+        List<String> commands = new ArrayList<>();
+        BackingChain.Walk walk = BackingChain.walk(new QemuImg(commands::add), Path.of(top), null);
+        List<String> expectedFiles = new ArrayList<>(List.of(Path.of(top).toAbsolutePath().normalize().toString()));
+        facts.backingChain().forEach(l -> expectedFiles.add(Path.of(l.file()).toAbsolutePath().normalize().toString()));
+        assertEquals(expectedFiles, walk.files(), layout.toString());
+        assertEquals(List.of(), commands, layout.toString());
+        assertEquals(forgottenFormats, walk.problems().size(), layout + ": " + walk.problems());
 
         // and every qcow2 layer's header says what qemu-img info says of that layer alone
         List<String> files = new ArrayList<>(List.of(top));
