@@ -75,17 +75,47 @@ def virsh_batch(commands, chunk=100):
         run(["virsh", "-q", "-c", URI, "; ".join(commands[i:i + chunk])])
 
 
-def ours():
-    """The domains named PREFIX* whose description is this script's marker (so never someone else's)."""
+def named_like_ours():
+    """The domains named PREFIX*, each with its description."""
     out = run(["virsh", "-q", "-c", URI, "list", "--all", "--name"]).stdout.split()
-    names = []
+    found = {}
     for name in out:
         if name.startswith(PREFIX):
-            desc = subprocess.run(["virsh", "-q", "-c", URI, "desc", name], stdout=subprocess.PIPE,
-                                  stderr=subprocess.DEVNULL, text=True).stdout
-            if desc.startswith(MARKER):
-                names.append(name)
-    return names
+            found[name] = subprocess.run(["virsh", "-q", "-c", URI, "desc", name], stdout=subprocess.PIPE,
+                                         stderr=subprocess.DEVNULL, text=True).stdout.strip()
+    return found
+
+
+def undefine(names):
+    for i in range(0, len(names), 100):
+        # an "undefine" of a name that is already gone fails its batch, so then go one by one
+        batch = names[i:i + 100]
+        r = subprocess.run(["virsh", "-q", "-c", URI, "; ".join(f"undefine {n}" for n in batch)],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if r.returncode != 0:
+            for n in batch:
+                subprocess.run(["virsh", "-q", "-c", URI, "undefine", n],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def remove_leftovers():
+    """Removes what a killed earlier run of this script left (its marker names its directory); refuses to
+    touch domains named like ours that this script did not define."""
+    found = named_like_ours()
+    foreign = [n for n, d in found.items() if not d.startswith(MARKER)]
+    if foreign:
+        sys.exit(f"many-domains.py: domains named {PREFIX}* that this script did not define exist: "
+                 f"{', '.join(sorted(foreign)[:5])}...; remove them first")
+    if found:
+        print(f"== removing {len(found)} domains left by an earlier run", flush=True)
+        for n in found:
+            subprocess.run(["virsh", "-q", "-c", URI, "destroy", n], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+        undefine(sorted(found))
+        for d in set(found.values()):
+            path = d[len(MARKER):]
+            if os.path.dirname(path) == LAB:
+                shutil.rmtree(path, ignore_errors=True)
 
 
 class Host:
@@ -128,28 +158,14 @@ class Host:
               f"(set up in {time.monotonic() - t0:.1f} s, in {self.dir})", flush=True)
 
     def remove(self):
-        names = set(self.defined)
-        try:
-            names |= set(n for n in ours() if self.dir is None or n in names)
-        except subprocess.CalledProcessError:
-            pass
         if self.defined:
             subprocess.run(["virsh", "-q", "-c", URI, "destroy", self.defined[0]],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        names = sorted(names)
-        for i in range(0, len(names), 100):
-            # "undefine" of a name that is already gone fails its batch, so fall back to one by one
-            batch = names[i:i + 100]
-            r = subprocess.run(["virsh", "-q", "-c", URI, "; ".join(f"undefine {n}" for n in batch)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            if r.returncode != 0:
-                for n in batch:
-                    subprocess.run(["virsh", "-q", "-c", URI, "undefine", n],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            undefine(self.defined)
         if self.dir:
             shutil.rmtree(self.dir, ignore_errors=True)
-        left = [n for n in ours() if n in set(self.defined)]
-        print(f"== cleanup: {len(names)} domains undefined, {self.dir} removed"
+        left = sorted(set(named_like_ours()) & set(self.defined))
+        print(f"== cleanup: {len(self.defined)} domains undefined, {self.dir} removed"
               + (f"; LEFT OVER: {left}" if left else ""), flush=True)
 
 
@@ -197,6 +213,8 @@ def main():
 
     signal.signal(signal.SIGTERM, interrupted)
     signal.signal(signal.SIGHUP, interrupted)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # also when started in the background
+    remove_leftovers()
     host = Host(args.domains)
     status = 0
     try:
@@ -214,6 +232,8 @@ def main():
                 if rc != 0:
                     raise RuntimeError(f"{launcher} plan failed (exit {rc})")
                 results[launcher].append(figures)
+                print(f"   round {r + 1} {launcher}: " + ", ".join(
+                    f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}" for k, v in figures.items()), flush=True)
                 if args.show_trace and r == 0:
                     print("\n".join(f"{t:8.3f} {l}" for t, l in lines))
         print(f"\n`snapbook plan recipe:flatten-commit` with {args.domains} defined shut-off domains "
