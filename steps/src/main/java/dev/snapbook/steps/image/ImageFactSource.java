@@ -8,10 +8,12 @@ import dev.snapbook.steps.qemu.QemuImg;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.function.Consumer;
 
@@ -106,7 +108,12 @@ public final class ImageFactSource implements FactSource {
         String name = top;
         String format = null;
         while (true) {
-            Path file = Path.of(name);
+            Path file;
+            try {
+                file = Path.of(name);
+            } catch (InvalidPathException e) {
+                throw new NotInProcess(name + " is not a file name: " + e.getMessage());
+            }
             if (!Files.isRegularFile(file)) {
                 throw new NotInProcess(name + " is not a regular file");
             }
@@ -194,7 +201,7 @@ public final class ImageFactSource implements FactSource {
         if (!detected.equals("raw")) {
             return detected;
         }
-        boolean doubtful = name.toLowerCase(java.util.Locale.ROOT).endsWith(".dmg")
+        boolean doubtful = name.toLowerCase(Locale.ROOT).endsWith(".dmg")
                 || startsWith(head, "COWD") || startsWith(head, "Bochs Virtual HD Image")
                 || (head.length > 0 && (head[0] == '#' || head[0] == ' ' || head[0] == 'v'));
         if (doubtful) {

@@ -15,13 +15,14 @@ import java.util.List;
 /**
  * The header of a qcow2 image (versions 2 and 3), read in-process, without a {@code qemu-img} process: what
  * the file says about itself, its backing file and its internal snapshot table. The layout is QEMU's
- * {@code docs/interop/qcow2.txt}; the limits a header must respect are the ones QEMU's qcow2 driver checks
- * when it opens an image ({@code block/qcow2.c}), so that a header read here is one that qemu would open too.
+ * {@code docs/interop/qcow2.txt}. The limits checked are the ones QEMU's qcow2 driver checks when it opens an
+ * image ({@code block/qcow2.c}), so a header that qemu refuses for its fields is refused here too, plus two of
+ * this reader's own: a snapshot's L1 table must be cluster-aligned, and snapshot names are bounded.
  *
  * <p>{@link #read(Path)} reads only the header, its extensions, the backing file name and the snapshot table
- * (never an L1, L2 or refcount table), each read bounded by the format's own limits, so a hostile file costs
- * at most a few hundred kilobytes of reads and never more memory than its snapshot table holds (QEMU's limit
- * for that is 64 MiB).
+ * (never an L1, L2 or refcount table), each read bounded before it is made by the format's own limits, so a
+ * hostile file costs no more than its snapshot table (at most 64 MiB, QEMU's limit, and at most 24 MiB of
+ * names and ids kept).
  *
  * @param file                 the file read
  * @param version              2 ({@code compat=0.10}) or 3 ({@code compat=1.1})
@@ -124,6 +125,12 @@ public record Qcow2Header(Path file, int version, long size, int clusterBits, St
     private static final long MAX_SNAPSHOT_TABLE_BYTES = 1024 * MAX_SNAPSHOTS;
     private static final int MAX_SNAPSHOT_EXTRA_DATA = 1024;
     private static final int SNAPSHOT_ENTRY_HEADER = 40;
+    /**
+     * The most bytes of snapshot ids and names kept in memory: 384 per snapshot for the most snapshots qemu
+     * allows, which holds what qemu writes (it keeps an id to 127 bytes and a name to 255). A table that qemu
+     * would open but whose names are longer is refused rather than held as up to 64 MiB of text.
+     */
+    private static final long MAX_SNAPSHOT_TEXT = 384 * MAX_SNAPSHOTS;
     private static final int MAX_BACKING_NAME = 1023;
     private static final int MAX_FORMAT_NAME = 15; // qemu keeps the backing format in a 16-byte C string
 
@@ -408,12 +415,9 @@ public record Qcow2Header(Path file, int version, long size, int clusterBits, St
                 throws IOException, Refused {
             List<Snapshot> snapshots = new ArrayList<>();
             long offset = tableOffset;
+            long text = 0;
             for (long i = 0; i < count; i++) {
                 offset = (offset + 7) & ~7L;
-                if (offset - tableOffset > MAX_SNAPSHOT_TABLE_BYTES) {
-                    throw refuse(Reason.INVALID, "the snapshot table is larger than "
-                            + MAX_SNAPSHOT_TABLE_BYTES + " bytes");
-                }
                 if (offset + SNAPSHOT_ENTRY_HEADER > fileSize) {
                     truncation.add(cutAt(i, count, offset));
                     break;
@@ -430,6 +434,15 @@ public record Qcow2Header(Path file, int version, long size, int clusterBits, St
                             + " bytes of extra data (at most " + MAX_SNAPSHOT_EXTRA_DATA + ")");
                 }
                 long entryEnd = offset + SNAPSHOT_ENTRY_HEADER + extraSize + idSize + nameSize;
+                if (entryEnd - tableOffset > MAX_SNAPSHOT_TABLE_BYTES) {
+                    throw refuse(Reason.INVALID, "the snapshot table is larger than " + MAX_SNAPSHOT_TABLE_BYTES
+                            + " bytes");
+                }
+                text += idSize + nameSize;
+                if (text > MAX_SNAPSHOT_TEXT) {
+                    throw refuse(Reason.INVALID, "the snapshot ids and names take more than " + MAX_SNAPSHOT_TEXT
+                            + " bytes");
+                }
                 if (entryEnd > fileSize) {
                     truncation.add(cutAt(i, count, offset));
                     break;

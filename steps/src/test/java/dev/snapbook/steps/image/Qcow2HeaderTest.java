@@ -199,6 +199,25 @@ class Qcow2HeaderTest {
         }
     }
 
+    @Test
+    void readsTheLargestSnapshotTableQemuAllowsInBoundedTime(@TempDir Path dir) throws Exception {
+        Path image = dir.resolve("image.qcow2");
+        run("create", "-q", "-f", "qcow2", image.toString(), "1M");
+        long table = 4 * 65536; // after the L1 table's cluster: 65536 empty 40-byte entries
+        try (RandomAccessFile f = new RandomAccessFile(image.toFile(), "rw")) {
+            f.setLength(table + 65536L * 40);
+        }
+        patch(image, 60, (byte) 0, (byte) 1, (byte) 0, (byte) 0);
+        patch(image, 64, be64(table));
+        long t0 = System.nanoTime();
+        Qcow2Header h = Qcow2Header.read(image);
+        assertEquals(65536, h.snapshots().size());
+        assertFalse(h.truncated());
+        assertTrue(System.nanoTime() - t0 < 30_000_000_000L, "read in under 30 s");
+        patch(image, 60, (byte) 0, (byte) 1, (byte) 0, (byte) 1);
+        assertThrows(Qcow2Header.Refused.class, () -> Qcow2Header.read(image));
+    }
+
     @Nested
     class Truncation {
 
