@@ -124,14 +124,14 @@ public final class BackingChain {
     /**
      * Reads one link: a qcow2 header in-process ({@link Qcow2Header}; qemu probes a file with its magic as
      * qcow2 too), anything else, or a qcow2 header that is refused, truncated or needs more than the header
-     * to open (encryption, an external data file, zstd), with {@code qemu-img info -U}, which then reports
-     * what it makes of the file or fails as it did before.
+     * to open (encryption, an external data file, zstd, persistent bitmaps, whose directory qemu checks),
+     * with {@code qemu-img info -U}, which then reports what it makes of the file or fails as it did before.
      */
     private static Read read(QemuImg qemuImg, Path file, String detected) throws StepFailure {
         if (detected.equals("qcow2")) {
             try {
                 Qcow2Header h = Qcow2Header.read(file);
-                boolean plain = !h.truncated() && h.cryptMethod() == 0 && h.dataFile() == null
+                boolean plain = !h.truncated() && h.cryptMethod() == 0 && h.dataFile() == null && h.bitmaps() == 0
                         && (h.incompatibleFeatures() & (Qcow2Header.EXTERNAL_DATA_FILE
                         | Qcow2Header.COMPRESSION_TYPE)) == 0;
                 if (plain && (h.backingFile() == null || !Qcow2Header.hasProtocol(h.backingFile()))) {

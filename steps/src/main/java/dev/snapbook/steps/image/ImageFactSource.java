@@ -22,8 +22,8 @@ import java.util.function.Consumer;
  * the chain when every layer is qcow2 or raw, else with {@code qemu-img info -U --backing-chain
  * --output=json}. The in-process reading gives the facts {@code qemu-img} gives, string for string (file
  * names as qemu combines them, formats, virtual sizes); whatever it does not read exactly as qemu would (other
- * formats, protocol names, encryption, external data files, a truncated or damaged header, a missing link, a
- * loop) is left to {@code qemu-img}, so the answer, or the error, is the one {@code qemu-img} gives.
+ * formats, protocol names, encryption, external data files, zstd compression, persistent dirty bitmaps, a
+ * truncated or damaged header, a missing link, a loop) is left to {@code qemu-img}, so the answer, or the error, is the one {@code qemu-img} gives.
  */
 public final class ImageFactSource implements FactSource {
 
@@ -179,6 +179,10 @@ public final class ImageFactSource implements FactSource {
         }
         if ((header.incompatibleFeatures() & Qcow2Header.COMPRESSION_TYPE) != 0) {
             throw new NotInProcess(file + " is compressed with zstd, which this qemu may not support");
+        }
+        if (header.bitmaps() > 0) {
+            // qemu checks the bitmap directory when it opens the image, and refuses it when it is damaged
+            throw new NotInProcess(file + " has persistent dirty bitmaps");
         }
         return header;
     }

@@ -35,6 +35,9 @@ import java.util.List;
  * @param incompatibleFeatures the incompatible feature bits ({@link #DIRTY}, {@link #CORRUPT}, ...); 0 in v2
  * @param cryptMethod          0 unencrypted, 1 AES, 2 LUKS
  * @param dataFile             the external data file name from its header extension, or null
+ * @param bitmaps              how many persistent dirty bitmaps the bitmaps extension declares, when qemu uses
+ *                             them (the autoclear bit is set); 0 when there are none (their directory, which
+ *                             qemu checks when it opens the image, is not read here)
  * @param l1TableOffset        where the active L1 table starts
  * @param l1Size               the number of entries of the active L1 table
  * @param snapshotCount        {@code nb_snapshots}: how many internal snapshots the header claims
@@ -46,9 +49,9 @@ import java.util.List;
  *                             the file is long enough
  */
 public record Qcow2Header(Path file, int version, long size, int clusterBits, String backingFile,
-        String backingFormat, long incompatibleFeatures, int cryptMethod, String dataFile, long l1TableOffset,
-        long l1Size, long snapshotCount, long snapshotsOffset, List<Snapshot> snapshots, long fileSize,
-        List<String> truncation) {
+        String backingFormat, long incompatibleFeatures, int cryptMethod, String dataFile, int bitmaps,
+        long l1TableOffset, long l1Size, long snapshotCount, long snapshotsOffset, List<Snapshot> snapshots,
+        long fileSize, List<String> truncation) {
 
     /** Incompatible feature bit 0: the image was not closed cleanly and its refcounts may be wrong. */
     public static final long DIRTY = 1L;
@@ -137,6 +140,10 @@ public record Qcow2Header(Path file, int version, long size, int clusterBits, St
     private static final int EXT_END = 0;
     private static final int EXT_BACKING_FORMAT = 0xe2792aca;
     private static final int EXT_DATA_FILE = 0x44415441;
+    private static final int EXT_BITMAPS = 0x23852875;
+    private static final long AUTOCLEAR_BITMAPS = 1L;
+    private static final long MAX_BITMAPS = 65535;
+    private static final long MAX_BITMAP_DIRECTORY_BYTES = 1024 * MAX_BITMAPS;
 
     public Qcow2Header {
         snapshots = List.copyOf(snapshots);
@@ -274,10 +281,12 @@ public record Qcow2Header(Path file, int version, long size, int clusterBits, St
             long nbSnapshots = Integer.toUnsignedLong(h.getInt(60));
             long snapshotsOffset = h.getLong(64);
             long incompatible = 0;
+            long autoclear = 0;
             int refcountOrder = 4;
             long headerLength = V2_HEADER_LENGTH;
             if (version == 3) {
                 incompatible = h.getLong(72);
+                autoclear = h.getLong(88);
                 refcountOrder = h.getInt(96);
                 headerLength = Integer.toUnsignedLong(h.getInt(100));
             }
@@ -357,6 +366,7 @@ public record Qcow2Header(Path file, int version, long size, int clusterBits, St
             long extEnd = backingOffset != 0 ? backingOffset : clusterSize;
             String backingFormat = null;
             String dataFile = null;
+            int bitmaps = 0;
             long offset = headerLength;
             while (offset < extEnd) {
                 ByteBuffer ext = bytes(offset, 8, "a header extension");
@@ -381,6 +391,8 @@ public record Qcow2Header(Path file, int version, long size, int clusterBits, St
                     // The name is at most what the first cluster holds (2 MiB), bounded by extEnd above.
                     String what = "the data file name";
                     dataFile = cString(bytes(offset, (int) length, what), what);
+                } else if (type == EXT_BITMAPS) {
+                    bitmaps = bitmaps(offset, length, (autoclear & AUTOCLEAR_BITMAPS) != 0, clusterSize);
                 }
                 offset += (length + 7) & ~7L;
             }
@@ -403,7 +415,7 @@ public record Qcow2Header(Path file, int version, long size, int clusterBits, St
             }
             List<Snapshot> snapshots = snapshots(nbSnapshots, snapshotsOffset, clusterSize, truncation);
             return new Qcow2Header(file, version, size, clusterBits, backingFile, backingFormat, incompatible,
-                    cryptMethod, dataFile, l1Offset, l1Size, nbSnapshots, snapshotsOffset, snapshots, fileSize,
+                    cryptMethod, dataFile, bitmaps, l1Offset, l1Size, nbSnapshots, snapshotsOffset, snapshots, fileSize,
                     truncation);
         }
 
@@ -469,6 +481,41 @@ public record Qcow2Header(Path file, int version, long size, int clusterBits, St
                 offset = entryEnd;
             }
             return snapshots;
+        }
+
+        /**
+         * The number of bitmaps the bitmaps extension at {@code offset} declares, checked as qemu checks it
+         * when it opens the image; 0 when qemu ignores the bitmaps ({@code inUse} false: a program without
+         * bitmap support cleared the autoclear bit, so they are stale).
+         */
+        private int bitmaps(long offset, long length, boolean inUse, long clusterSize) throws IOException, Refused {
+            if (length != 24) {
+                throw refuse(Reason.INVALID, "bitmaps extension of " + length + " bytes (24 expected)");
+            }
+            if (!inUse) {
+                return 0;
+            }
+            ByteBuffer ext = bytes(offset, 24, "the bitmaps extension");
+            long count = Integer.toUnsignedLong(ext.getInt(0));
+            long directorySize = ext.getLong(8);
+            long directoryOffset = ext.getLong(16);
+            if (ext.getInt(4) != 0) {
+                throw refuse(Reason.INVALID, "bitmaps extension: the reserved field is not zero");
+            }
+            if (count == 0 || count > MAX_BITMAPS) {
+                throw refuse(Reason.INVALID, "bitmaps extension declares " + count + " bitmaps (1 to "
+                        + MAX_BITMAPS + ")");
+            }
+            if ((directoryOffset & (clusterSize - 1)) != 0) {
+                throw refuse(Reason.INVALID, "bitmaps extension: the directory offset "
+                        + Long.toUnsignedString(directoryOffset) + " is not aligned to a cluster");
+            }
+            if (directorySize < 0 || directorySize > MAX_BITMAP_DIRECTORY_BYTES) {
+                throw refuse(Reason.INVALID, "bitmaps extension: a directory of "
+                        + Long.toUnsignedString(directorySize) + " bytes (at most " + MAX_BITMAP_DIRECTORY_BYTES
+                        + ")");
+            }
+            return (int) count;
         }
 
         private String cutAt(long index, long count, long offset) {

@@ -259,6 +259,17 @@ class ImageFactSourceTest {
         }
 
         @Test
+        void aLayerWithPersistentBitmaps(@TempDir Path dir) throws Exception {
+            Path base = dir.resolve("base.qcow2");
+            Path top = dir.resolve("top.qcow2");
+            run("create", "-q", "-f", "qcow2", base.toString(), "1M");
+            run("bitmap", "--add", base.toString(), "b0");
+            run("create", "-q", "-f", "qcow2", "-b", base.toString(), "-F", "qcow2", top.toString());
+            assertEquals(1, Qcow2Header.read(base).bitmaps());
+            assertLeftToQemuImg(top);
+        }
+
+        @Test
         void aMissingBackingFileFailsAsItDidWithQemuImg(@TempDir Path dir) throws Exception {
             Path base = dir.resolve("base.qcow2");
             Path top = dir.resolve("top.qcow2");

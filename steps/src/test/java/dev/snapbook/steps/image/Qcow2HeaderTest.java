@@ -13,10 +13,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.IntStream;
@@ -148,6 +150,24 @@ class Qcow2HeaderTest {
             patch(image, 0, (byte) 0, (byte) 0, (byte) 0, (byte) 0);
             refused(image, Qcow2Header.Reason.NOT_QCOW2);
             assertEquals("raw", ImageMagic.detect(image));
+        }
+
+        @Test
+        void aBitmapsExtensionThatQemuRefuses(@TempDir Path dir) throws Exception {
+            Path image = dir.resolve("image.qcow2");
+            run("create", "-q", "-f", "qcow2", image.toString(), "1M");
+            run("bitmap", "--add", image.toString(), "b0");
+            assertEquals(1, Qcow2Header.read(image).bitmaps());
+            // the extensions: the feature name table (its length rounded up to 8), then the bitmaps
+            byte[] head = Arrays.copyOf(Files.readAllBytes(image), 4096);
+            ByteBuffer h = ByteBuffer.wrap(head);
+            int ext = h.getInt(100);
+            while (h.getInt(ext) != 0x23852875) {
+                ext += 8 + ((h.getInt(ext + 4) + 7) & ~7);
+            }
+            patch(image, ext + 8, (byte) 0, (byte) 0, (byte) 0, (byte) 0); // zero bitmaps: qemu refuses it
+            assertTrue(refused(image, Qcow2Header.Reason.INVALID).getMessage().contains("bitmaps"));
+            assertThrows(AssertionError.class, () -> QemuImgCli.info(image));
         }
 
         @Test
@@ -322,8 +342,12 @@ class Qcow2HeaderTest {
             run("create", "-q", "-f", "qcow2", "-o", "compat=0.10,cluster_size=4096", "-b", base.toString(),
                     "-F", "qcow2", v2.toString());
             run("snapshot", "-c", "ü".repeat(200), v2.toString());
+            Path bitmaps = dir.resolve("bitmaps.qcow2");
+            run("create", "-q", "-f", "qcow2", "-o", "cluster_size=512", bitmaps.toString(), "1M");
+            run("bitmap", "--add", bitmaps.toString(), "b0");
             originals.add(Files.readAllBytes(v3));
             originals.add(Files.readAllBytes(v2));
+            originals.add(Files.readAllBytes(bitmaps));
             // an overlay that records its backing file "damaged base.qcow2" as qcow2; each mutant is also
             // written there, so that it is read as a backing file whose format is recorded, not probed
             run("create", "-q", "-f", "qcow2", "-u", "-b", "damaged base.qcow2", "-F", "qcow2",
@@ -366,7 +390,7 @@ class Qcow2HeaderTest {
                     bytes[at + i] = (byte) (v >>> (8 * (width - 1 - i)));
                 }
             } else { // a truncation
-                bytes = java.util.Arrays.copyOf(bytes, r.nextInt(bytes.length));
+                bytes = Arrays.copyOf(bytes, r.nextInt(bytes.length));
             }
             Path file = dir.resolve("mutant " + seed + ".qcow2");
             Files.write(file, bytes);
