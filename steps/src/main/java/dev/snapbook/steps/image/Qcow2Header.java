@@ -141,6 +141,7 @@ public record Qcow2Header(Path file, int version, long size, int clusterBits, St
     private static final int EXT_BACKING_FORMAT = 0xe2792aca;
     private static final int EXT_DATA_FILE = 0x44415441;
     private static final int EXT_BITMAPS = 0x23852875;
+    private static final int EXT_CRYPTO = 0x0537be77;
     private static final long AUTOCLEAR_BITMAPS = 1L;
     private static final long MAX_BITMAPS = 65535;
     private static final long MAX_BITMAP_DIRECTORY_BYTES = 1024 * MAX_BITMAPS;
@@ -387,10 +388,18 @@ public record Qcow2Header(Path file, int version, long size, int clusterBits, St
                     }
                     String what = "the backing format";
                     backingFormat = cString(bytes(offset, (int) length, what), what);
+                    if (backingFormat.isEmpty()) {
+                        backingFormat = null; // qemu too probes when the recorded format is empty
+                    }
                 } else if (type == EXT_DATA_FILE) {
                     // The name is at most what the first cluster holds (2 MiB), bounded by extEnd above.
                     String what = "the data file name";
                     dataFile = cString(bytes(offset, (int) length, what), what);
+                } else if (type == EXT_CRYPTO) {
+                    if (cryptMethod != 2 || length != 16) {
+                        throw refuse(Reason.INVALID, "a LUKS header extension of " + length + " bytes on an image"
+                                + " with crypt_method " + cryptMethod);
+                    }
                 } else if (type == EXT_BITMAPS) {
                     bitmaps = bitmaps(offset, length, (autoclear & AUTOCLEAR_BITMAPS) != 0, clusterSize);
                 }

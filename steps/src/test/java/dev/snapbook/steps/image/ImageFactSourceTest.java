@@ -259,6 +259,15 @@ class ImageFactSourceTest {
         }
 
         @Test
+        void aLuksEncryptedLayer(@TempDir Path dir) throws Exception {
+            Path top = dir.resolve("encrypted.qcow2");
+            run("create", "-q", "-f", "qcow2", "--object", "secret,id=sec0,data=secret", "-o",
+                    "encrypt.format=luks,encrypt.key-secret=sec0", top.toString(), "1M");
+            assertEquals(2, Qcow2Header.read(top).cryptMethod());
+            assertLeftToQemuImg(top);
+        }
+
+        @Test
         void aLayerWithPersistentBitmaps(@TempDir Path dir) throws Exception {
             Path base = dir.resolve("base.qcow2");
             Path top = dir.resolve("top.qcow2");

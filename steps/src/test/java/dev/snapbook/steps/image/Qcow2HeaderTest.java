@@ -171,6 +171,16 @@ class Qcow2HeaderTest {
         }
 
         @Test
+        void aLuksHeaderExtensionOnAnImageThatSaysItIsNotEncrypted(@TempDir Path dir) throws Exception {
+            Path image = dir.resolve("image.qcow2");
+            run("create", "-q", "-f", "qcow2", "--object", "secret,id=sec0,data=secret", "-o",
+                    "encrypt.format=luks,encrypt.key-secret=sec0", image.toString(), "1M");
+            patch(image, 32, (byte) 0, (byte) 0, (byte) 0, (byte) 0); // crypt_method 0: qemu refuses it
+            assertTrue(refused(image, Qcow2Header.Reason.INVALID).getMessage().contains("LUKS"));
+            assertThrows(AssertionError.class, () -> QemuImgCli.info(image));
+        }
+
+        @Test
         void emptyAndTinyFilesAsNotQcow2(@TempDir Path dir) throws Exception {
             Path empty = Files.write(dir.resolve("empty"), new byte[0]);
             refused(empty, Qcow2Header.Reason.NOT_QCOW2);
