@@ -7,6 +7,7 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -89,13 +90,16 @@ public record Qcow2Header(Path file, int version, long size, int clusterBits, St
     public enum Reason {
         /** The file does not start with the qcow2 magic {@code QFI\xfb}: it is some other format, or raw. */
         NOT_QCOW2,
-        /** A qcow2 file this reader does not interpret: version 1 or above 3, unknown incompatible features. */
+        /**
+         * A qcow2 (or qcow) file this reader does not interpret: a version other than 2 and 3, unknown
+         * incompatible features, a compression type other than zlib and zstd.
+         */
         UNSUPPORTED,
-        /** A field is out of the bounds the format (and qemu) allow: garbage or damage. */
+        /** A field is out of the bounds that the format, qemu or this reader allow: garbage or damage. */
         INVALID,
         /** The file ends inside the header, its extensions or the backing file name. */
         TRUNCATED,
-        /** The file could not be read at all (missing, a directory, an I/O error). */
+        /** The file could not be read at all (missing, a directory, a device or FIFO, an I/O error). */
         UNREADABLE
     }
 
@@ -225,10 +229,15 @@ public record Qcow2Header(Path file, int version, long size, int clusterBits, St
      * Reads the header of the qcow2 image at {@code file}.
      *
      * @throws Refused when the file is not qcow2 ({@link Reason#NOT_QCOW2}), is a qcow2 this reader does not
-     *                 interpret, is damaged or garbage, ends inside its header, or cannot be read; never an
-     *                 unchecked exception for any content of the file
+     *                 interpret, is damaged or garbage, ends inside its header, or cannot be read (also when it
+     *                 is no regular file: a block device, a FIFO); never an unchecked exception for any
+     *                 content of the file
      */
     public static Qcow2Header read(Path file) throws Refused {
+        // Only regular files: opening a FIFO would block, and a block device's size is not what stat says.
+        if (!Files.isRegularFile(file)) {
+            throw new Refused(file, Reason.UNREADABLE, Files.exists(file) ? "not a regular file" : "no such file");
+        }
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             return new Reader(file, channel).header();
         } catch (IOException e) {

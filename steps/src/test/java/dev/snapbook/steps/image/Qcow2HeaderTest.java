@@ -181,6 +181,15 @@ class Qcow2HeaderTest {
         }
 
         @Test
+        void whatIsNoRegularFileAsUnreadable(@TempDir Path dir) throws Exception {
+            refused(dir, Qcow2Header.Reason.UNREADABLE);
+            refused(dir.resolve("missing.qcow2"), Qcow2Header.Reason.UNREADABLE);
+            Path fifo = dir.resolve("fifo");
+            new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor();
+            refused(fifo, Qcow2Header.Reason.UNREADABLE); // without blocking on the open
+        }
+
+        @Test
         void emptyAndTinyFilesAsNotQcow2(@TempDir Path dir) throws Exception {
             Path empty = Files.write(dir.resolve("empty"), new byte[0]);
             refused(empty, Qcow2Header.Reason.NOT_QCOW2);
