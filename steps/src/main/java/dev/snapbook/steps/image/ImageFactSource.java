@@ -23,7 +23,8 @@ import java.util.function.Consumer;
  * --output=json}. The in-process reading gives the facts {@code qemu-img} gives, string for string (file
  * names as qemu combines them, formats, virtual sizes); whatever it does not read exactly as qemu would (other
  * formats, protocol names, encryption, external data files, zstd compression, persistent dirty bitmaps, a
- * truncated or damaged header, a missing link, a loop) is left to {@code qemu-img}, so the answer, or the error, is the one {@code qemu-img} gives.
+ * truncated or damaged header, a missing link, a loop) is left to {@code qemu-img}, so the answer, or the
+ * error, is the one {@code qemu-img} gives.
  */
 public final class ImageFactSource implements FactSource {
 

@@ -303,7 +303,7 @@ public record Qcow2Header(Path file, int version, long size, int clusterBits, St
 
             if (clusterBits < MIN_CLUSTER_BITS || clusterBits > MAX_CLUSTER_BITS) {
                 throw refuse(Reason.INVALID, "cluster_bits " + Integer.toUnsignedString(clusterBits)
-                        + " (qcow2 allows 9 to 21)");
+                        + " (qemu allows 9 to 21)");
             }
             long clusterSize = 1L << clusterBits;
             if (headerLength < fixed) {
@@ -433,8 +433,8 @@ public record Qcow2Header(Path file, int version, long size, int clusterBits, St
             }
             List<Snapshot> snapshots = snapshots(nbSnapshots, snapshotsOffset, clusterSize, truncation);
             return new Qcow2Header(file, version, size, clusterBits, backingFile, backingFormat, incompatible,
-                    cryptMethod, dataFile, bitmaps, l1Offset, l1Size, nbSnapshots, snapshotsOffset, snapshots, fileSize,
-                    truncation);
+                    cryptMethod, dataFile, bitmaps, l1Offset, l1Size, nbSnapshots, snapshotsOffset, snapshots,
+                    fileSize, truncation);
         }
 
         /**
