@@ -198,6 +198,30 @@ class ImageFactSourceTest {
     }
 
     @Test
+    void relativeNamesResolveFromTheDirectoryTheImageWasNamedInEvenThroughSymbolicLinks(@TempDir Path dir)
+            throws Exception {
+        Files.createDirectories(dir.resolve("real"));
+        Files.createDirectories(dir.resolve("sub"));
+        Files.write(dir.resolve("base.raw"), new byte[8192]);
+        Path top = dir.resolve("real/top.qcow2");
+        run("create", "-q", "-f", "qcow2", "-b", "../base.raw", "-F", "raw", top.toString());
+        Files.createDirectories(dir.resolve("sub/deeper"));
+        Files.createSymbolicLink(dir.resolve("sub/link"), dir.resolve("real"));
+        Files.createSymbolicLink(dir.resolve("sub/top-link.qcow2"), top);
+        Files.createSymbolicLink(dir.resolve("sub/deeper/top-link.qcow2"), top);
+        // through a linked directory: the kernel resolves sub/link/.. to dir, so qemu finds dir/base.raw
+        ImageFacts viaDirectory = assertSameFacts(dir + "/sub/link/top.qcow2", "linked directory");
+        assertEquals(dir + "/sub/link/../base.raw", viaDirectory.backingChain().get(0).file());
+        // through a linked file: the name is resolved from the link's directory, not the target's
+        ImageFacts viaFile = assertSameFacts(dir + "/sub/top-link.qcow2", "linked file");
+        assertEquals(dir + "/sub/../base.raw", viaFile.backingChain().get(0).file());
+        // ... so from sub/deeper it names sub/base.raw, which does not exist: qemu-img fails, as before
+        Path deeper = dir.resolve("sub/deeper/top-link.qcow2");
+        assertThrows(ImageFactSource.NotInProcess.class, () -> ImageFactSource.inProcess(deeper.toString()));
+        assertThrows(StepFailure.class, () -> ImageFactSource.observe(deeper, QEMU_IMG));
+    }
+
+    @Test
     void dirtyAndCorruptImagesAreReadAsQemuReadsThem(@TempDir Path dir) throws Exception {
         Path base = dir.resolve("base.qcow2");
         Path top = dir.resolve("top.qcow2");
