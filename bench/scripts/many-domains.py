@@ -33,6 +33,7 @@ URI = "qemu:///system"
 PREFIX = "snapbook-bench-many-"
 MARKER = "snapbook bench-many "  # the <description> of every domain this script defines, + its directory
 LAB = "/var/lib/snapbook/lab/bench-many"
+ANCESTORS = ("/var/lib/snapbook", "/var/lib/snapbook/lab", LAB)
 BASES = 4
 
 
@@ -125,13 +126,21 @@ class Host:
         self.count = domains
         self.dir = None
         self.defined = []
+        self.created = []  # directories on the way to LAB that did not exist
+        self.modes = []  # (directory, mode) of those that did
 
     def create(self):
-        os.makedirs(LAB, exist_ok=True)
-        self.dir = tempfile.mkdtemp(prefix="run-", dir=LAB)
-        os.chmod(self.dir, 0o755)  # QEMU (user libvirt-qemu) must reach the running domain's disk
-        for d in (os.path.dirname(LAB), LAB):
+        # QEMU (user libvirt-qemu) must reach the running domain's disk: every directory on the way gets
+        # r-x for group and others; remove() restores the modes it found and removes what it created
+        for d in ANCESTORS:
+            if os.path.isdir(d):
+                self.modes.append((d, os.stat(d).st_mode & 0o7777))
+            else:
+                os.mkdir(d)
+                self.created.append(d)
             os.chmod(d, os.stat(d).st_mode | 0o055)
+        self.dir = tempfile.mkdtemp(prefix="run-", dir=LAB)
+        os.chmod(self.dir, 0o755)
         description = MARKER + self.dir
         t0 = time.monotonic()
         bases = []
@@ -164,6 +173,16 @@ class Host:
             undefine(self.defined)
         if self.dir:
             shutil.rmtree(self.dir, ignore_errors=True)
+        for d in reversed(self.created):
+            try:
+                os.rmdir(d)  # only when empty: another run may use it
+            except OSError:
+                pass
+        for d, mode in self.modes:
+            try:
+                os.chmod(d, mode)
+            except OSError:
+                pass
         left = sorted(set(named_like_ours()) & set(self.defined))
         print(f"== cleanup: {len(self.defined)} domains undefined, {self.dir} removed"
               + (f"; LEFT OVER: {left}" if left else ""), flush=True)
