@@ -11,10 +11,12 @@ libvirt call to the plan's header, which the planner prints once it has read the
 steps; the simulation itself is a few milliseconds). -v lines carry no timestamps, so this script stamps
 each line as it arrives.
 
-Every domain and file it created is removed at the end, also on failure or Ctrl-C. Files live in a
+The plan reads every domain on the connection, so the call count includes domains others defined.
+
+Every domain and file it created is removed at the end, also on failure, Ctrl-C or SIGTERM. Files live in a
 temporary directory under /var/lib/snapbook/lab/bench-many.
 
-Usage: bench/scripts/many-domains.py [--domains 1000] [--rounds 3] [--snapbook PATH]... [--keep-going]
+Usage: bench/scripts/many-domains.py [--domains 1000] [--rounds 3] [--snapbook PATH]... [--show-trace]
 Needs root (qemu:///system), virsh, qemu-img, a built snapbook (mvn -B -q -DskipTests package).
 """
 import argparse
@@ -38,11 +40,17 @@ BASES = 4
 
 
 def virt_type():
+    """kvm when QEMU (user libvirt-qemu, group kvm) can open /dev/kvm read-write, else qemu (TCG), as the
+    lab VMs choose (LabMachine.virtType)."""
+    import grp
     try:
         st = os.stat("/dev/kvm")
-        return "kvm" if os.access("/dev/kvm", os.R_OK | os.W_OK) and st else "qemu"
-    except OSError:
+        group = grp.getgrgid(st.st_gid).gr_name
+    except (OSError, KeyError):
         return "qemu"
+    others = st.st_mode & 0o006 == 0o006
+    kvm_group = group == "kvm" and st.st_mode & 0o060 == 0o060
+    return "kvm" if others or kvm_group else "qemu"
 
 
 def domain_xml(name, disk, description):
@@ -199,9 +207,14 @@ def plan_once(snapbook, domain):
     t0 = time.monotonic()
     p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
     lines = []
-    for line in p.stdout:
-        lines.append((time.monotonic() - t0, line.rstrip("\n")))
-    rc = p.wait()
+    try:
+        for line in p.stdout:
+            lines.append((time.monotonic() - t0, line.rstrip("\n")))
+        rc = p.wait()
+    except BaseException:
+        p.kill()  # interrupted: no plan outlives the script
+        p.wait()
+        raise
     wall = time.monotonic() - t0
     calls = [t for t, l in lines if CALL.search(l)]
     plan = [t for t, l in lines if PLAN.search(l)]
@@ -213,7 +226,7 @@ def plan_once(snapbook, domain):
 
 
 def main():
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--domains", type=int, default=1000)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--snapbook", action="append", help="launcher(s) to time (default: bin/snapbook)")
