@@ -1,5 +1,6 @@
 package dev.snapbook.steps.snapshot;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.snapbook.engine.spi.Param;
 import dev.snapbook.engine.spi.ParamType;
 import dev.snapbook.engine.spi.StepFailure;
@@ -8,8 +9,6 @@ import dev.snapbook.steps.domain.DiskFacts;
 import dev.snapbook.steps.domain.DomainFactSource;
 import dev.snapbook.steps.domain.DomainFacts;
 import dev.snapbook.steps.domain.Domains;
-import dev.snapbook.steps.image.ImageFactSource;
-import dev.snapbook.steps.image.ImageFacts;
 import dev.snapbook.steps.libvirt.Libvirt;
 import dev.snapbook.steps.qemu.QemuImg;
 import java.nio.file.Files;
@@ -86,8 +85,8 @@ final class Snapshots {
 
     /**
      * Every file that some domain on the connection uses now: its disks' sources and their whole backing
-     * chains, named as {@code qemu-img info -U --backing-chain} names them ({@link ImageFactSource}). A file
-     * in this set must not be deleted (DESIGN.md, safety rule 1).
+     * chains, by {@code qemu-img info -U --backing-chain}. A file in this set must not be deleted (DESIGN.md,
+     * safety rule 1).
      */
     static Set<String> filesInUse(Libvirt libvirt, Consumer<String> trace) throws StepFailure {
         Set<String> used = new TreeSet<>();
@@ -103,10 +102,10 @@ final class Snapshots {
                 }
                 used.add(d.source());
                 Path p = Path.of(d.source());
-                ImageFacts image = ImageFactSource.observe(p, qemuImg, trace);
-                if (image != null) {
-                    used.add(image.path());
-                    image.backingChain().forEach(layer -> used.add(layer.file()));
+                if (Files.exists(p)) {
+                    for (JsonNode image : qemuImg.info(p, true)) {
+                        used.add(image.path("filename").asText());
+                    }
                 }
             }
         }
