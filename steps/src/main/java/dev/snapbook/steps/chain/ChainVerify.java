@@ -109,8 +109,8 @@ public final class ChainVerify implements Step {
         }
         problems.addAll(expectations(params, links));
         fail(problems, top);
-        return Planned.readOnly("walk the chain of " + top.file() + " (qemu-img info -U per link, header magic),"
-                + " then qemu-img check -U each qcow2 layer", result(links));
+        return Planned.readOnly("walk the chain of " + top.file() + " (each qcow2 header read in-process,"
+                + " other formats with qemu-img info -U), then qemu-img check -U each qcow2 layer", result(links));
     }
 
     @Override

@@ -12,10 +12,10 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Walks an image's backing chain one link at a time ({@code qemu-img info -U} without
- * {@code --backing-chain}, which opens no backing file), so that a broken chain is still read up to the
- * break and every problem is named: a missing or unreadable link, a declared format that is not the one the
- * file's contents show, a format left for qemu to probe, a loop.
+ * Walks an image's backing chain one link at a time (a qcow2 link's header read in-process, any other link
+ * with {@code qemu-img info -U} without {@code --backing-chain}, which opens no backing file), so that a
+ * broken chain is still read up to the break and every problem is named: a missing or unreadable link, a
+ * declared format that is not the one the file's contents show, a format left for qemu to probe, a loop.
  */
 public final class BackingChain {
 
@@ -99,25 +99,52 @@ public final class BackingChain {
             if (!detected.equals("qcow2") && !detected.equals("qed") && !detected.equals("vmdk")) {
                 break; // formats without backing files end the chain
             }
-            JsonNode info = qemuImg.info(file, false).get(0);
-            if (!info.path("format").asText().equals(detected)) {
-                problems.add("qemu-img reads " + file + " as " + info.path("format").asText()
-                        + " but its header says " + detected);
+            Read read = read(qemuImg, file, detected);
+            if (!read.format().equals(detected)) {
+                problems.add("qemu-img reads " + file + " as " + read.format() + " but its header says " + detected);
             }
-            String backing = info.hasNonNull("full-backing-filename") ? info.get("full-backing-filename").asText()
-                    : info.hasNonNull("backing-filename") ? info.get("backing-filename").asText() : null;
-            if (backing == null) {
+            if (read.backing() == null) {
                 break;
             }
-            Path next = Path.of(backing);
+            Path next = Path.of(read.backing());
             if (!next.isAbsolute()) {
                 next = file.getParent().resolve(next);
             }
             above = file.toString();
-            declared = info.path("backing-filename-format").asText(null);
+            declared = read.backingFormat();
             file = next.normalize();
         }
         return new Walk(links, problems);
+    }
+
+    /** What one link says of itself: the format qemu reads it as, its backing file and that file's format. */
+    private record Read(String format, String backing, String backingFormat) {
+    }
+
+    /**
+     * Reads one link: a qcow2 header in-process ({@link Qcow2Header}; qemu probes a file with its magic as
+     * qcow2 too), anything else, or a qcow2 header that is refused, truncated or needs more than the header
+     * to open (encryption, an external data file, zstd, persistent bitmaps, whose directory qemu checks),
+     * with {@code qemu-img info -U}, which then reports what it makes of the file or fails as it did before.
+     */
+    private static Read read(QemuImg qemuImg, Path file, String detected) throws StepFailure {
+        if (detected.equals("qcow2")) {
+            try {
+                Qcow2Header h = Qcow2Header.read(file);
+                boolean plain = !h.truncated() && h.cryptMethod() == 0 && h.dataFile() == null && h.bitmaps() == 0
+                        && (h.incompatibleFeatures() & (Qcow2Header.EXTERNAL_DATA_FILE
+                        | Qcow2Header.COMPRESSION_TYPE)) == 0;
+                if (plain && (h.backingFile() == null || !Qcow2Header.hasProtocol(h.backingFile()))) {
+                    return new Read("qcow2", h.resolvedBackingFile(), h.backingFormat());
+                }
+            } catch (Qcow2Header.Refused e) {
+                // qemu-img says what is wrong with it, as before
+            }
+        }
+        JsonNode info = qemuImg.info(file, false).get(0);
+        String backing = info.hasNonNull("full-backing-filename") ? info.get("full-backing-filename").asText()
+                : info.hasNonNull("backing-filename") ? info.get("backing-filename").asText() : null;
+        return new Read(info.path("format").asText(), backing, info.path("backing-filename-format").asText(null));
     }
 
     /** The canonical path of an existing file (symbolic links resolved), else the normalised absolute path. */

@@ -5,7 +5,8 @@ import java.util.List;
 
 /**
  * What {@code qemu-img info -U --backing-chain} reports about one image file (fact kind {@code image}, id =
- * the path as given).
+ * the path as given); {@link ImageFactSource} reads the same facts from the qcow2 headers in-process where it
+ * can.
  *
  * @param format       the image format, e.g. {@code qcow2} or {@code raw}
  * @param virtualSize  the size the guest sees, in bytes
