@@ -297,14 +297,14 @@ class ImageStepsSpec extends Specification {
 
         then:
         def e1 = thrown(StepFailure)
-        e1.message.contains("refusing to delete ${vm.disk()}: it is used by the backing chain of disk vda ($top) of domain ${vm.name()}")
+        e1.message.contains("refusing to delete ${vm.disk()}: these states need it:\n  - disk vda of domain ${vm.name()} ($top → ${vm.disk()})")
 
         when: 'deleting the disk'
         step.plan(params(step, [path: top]), ctx.world())
 
         then:
         def e2 = thrown(StepFailure)
-        e2.message.contains("it is used by disk vda of domain ${vm.name()}")
+        e2.message.contains("these states need it:\n  - disk vda of domain ${vm.name()} ($top → ${vm.disk()})")
 
         when: 'the plan was made while spare.qcow2 was unused, and then the VM started using it'
         def p = params(step, [path: spare])
@@ -314,7 +314,7 @@ class ImageStepsSpec extends Specification {
 
         then: 'apply checks again and refuses'
         def e3 = thrown(StepFailure)
-        e3.message.contains("it is used by disk vda of domain ${vm.name()}")
+        e3.message.contains("these states need it:\n  - disk vda of domain ${vm.name()} ($spare)")
         Files.exists(Path.of(spare))
         Files.exists(vm.disk())
         Files.exists(Path.of(top))
@@ -374,7 +374,7 @@ class ImageStepsSpec extends Specification {
 
         then:
         def e1 = thrown(StepFailure)
-        e1.message.contains("refusing to delete ${vm.disk()}: it is used by disk vda of domain ${vm.name()}")
+        e1.message.contains("refusing to delete ${vm.disk()}: these states need it:\n  - disk vda of domain ${vm.name()} (${vm.disk()})")
 
         when: 'applied'
         step.apply(params(step, [paths: [spare, vm.disk().toString()]]), [:], ctx)
