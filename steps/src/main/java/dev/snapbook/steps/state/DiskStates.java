@@ -10,6 +10,7 @@ import dev.snapbook.steps.domain.DomainFacts;
 import dev.snapbook.steps.domain.DomainListFacts;
 import dev.snapbook.steps.image.BackingChain;
 import dev.snapbook.steps.image.ImageFacts;
+import dev.snapbook.steps.image.Qcow2Header;
 import dev.snapbook.steps.libvirt.Libvirt;
 import dev.snapbook.steps.libvirt.PowerState;
 import dev.snapbook.steps.snapshot.SnapshotDisk;
@@ -32,7 +33,8 @@ import java.util.stream.Collectors;
  *
  * <p>The states are: every file disk of every domain, live and (for a running domain) persistent definitions;
  * every libvirt snapshot's state of each of its disks (the chain of the file its embedded domain used, read as
- * the internal snapshot for an internal one) and each external snapshot's overlay with its chain. A state snapbook
+ * the internal snapshot for an internal one) and each external snapshot's overlay with its chain; and the internal
+ * snapshots that the qcow2 files' snapshot tables hold without a libvirt snapshot naming them. A state snapbook
  * keeps (the state just before a revert) is a libvirt snapshot like any other, so it is protected in the same way.
  *
  * <p>The rules, each answered by one method:
@@ -77,7 +79,47 @@ public final class DiskStates {
                 // undefined while we looked: it holds no state any more
             }
         }
+        addUnnamedInternal(out);
         return new DiskStates(out);
+    }
+
+    /**
+     * Adds the internal snapshots that the snapshot tables of the chains' qcow2 files hold and no libvirt snapshot
+     * names (made with {@code qemu-img snapshot -c}, or whose metadata was dropped): each is a state of its own,
+     * read from the file's table in-process. A file whose header cannot be read adds none; whether it is damaged
+     * is for the chain checks to say.
+     */
+    private static void addUnnamedInternal(List<DiskState> out) {
+        java.util.Map<String, DiskState> firstWithFile = new java.util.LinkedHashMap<>();
+        java.util.Set<String> named = new java.util.HashSet<>();
+        for (DiskState s : out) {
+            for (int i = 0; i < s.chain().size(); i++) {
+                DiskState.Layer layer = s.chain().get(i);
+                firstWithFile.putIfAbsent(layer.file(), s);
+                if (!layer.active()) {
+                    named.add(layer.file() + "\0" + layer.internalSnapshot());
+                }
+            }
+        }
+        List<DiskState> found = new ArrayList<>();
+        firstWithFile.forEach((file, holder) -> {
+            List<String> names;
+            try {
+                names = Qcow2Header.read(Path.of(file)).internalSnapshots();
+            } catch (StepFailure e) {
+                return;
+            }
+            int at = holder.indexOf(file);
+            for (String name : names) {
+                if (named.add(file + "\0" + name)) {
+                    List<DiskState.Layer> chain = new ArrayList<>();
+                    chain.add(new DiskState.Layer(file, name));
+                    chain.addAll(holder.chain().subList(at + 1, holder.chain().size()));
+                    found.add(new DiskState(DiskState.Kind.INTERNAL, holder.domain(), name, null, false, chain));
+                }
+            }
+        });
+        out.addAll(found);
     }
 
     /** The states on the real system now: {@link #of} a world observed afresh through {@code context}. */

@@ -322,4 +322,33 @@ class DiskStatesSpec extends Specification {
         states.brokenByCommit(['/img/top', '/img/mid'], '/img/base')*.domain() == ['c']
         states.brokenByCommit(['/img/mid'], '/img/base')*.domain() == []
     }
+
+    @spock.lang.TempDir
+    java.nio.file.Path dir
+
+    def "an internal snapshot that only the qcow2 table names (qemu-img snapshot -c) is a state: a pull into its file is refused"() {
+        given: 'a real overlay over a real base, with an internal snapshot made outside libvirt'
+        def base = dir.resolve('base.qcow2').toString()
+        def top = dir.resolve('top.qcow2').toString()
+        ['qemu-img create -q -f qcow2 BASE 16M', 'qemu-img create -q -f qcow2 -b BASE -F qcow2 TOP',
+         'qemu-img snapshot -c by-hand TOP'].each { cmd ->
+            def p = new ProcessBuilder(cmd.split(' ').collect { it == 'BASE' ? base : it == 'TOP' ? top : it })
+                    .redirectErrorStream(true).start()
+            assert p.waitFor() == 0: p.inputStream.text
+        }
+        def w = new Layout().image(top, [base]).domain('web', 'running', [vda: top]).world()
+        def states = DiskStates.of(w)
+
+        expect:
+        states.internalIn(top)*.toString() == ["internal snapshot by-hand inside $top (no libvirt snapshot names it)".toString()]
+        states.containing(base)*.kind() == [DiskState.Kind.DISK, DiskState.Kind.INTERNAL]
+
+        when:
+        Flatten.pull(states, 'web', 'vda', [top, base], true)
+
+        then:
+        def e = thrown(StepFailure)
+        e.message.contains("refusing to pull into $top")
+        e.message.contains('internal snapshot by-hand')
+    }
 }
