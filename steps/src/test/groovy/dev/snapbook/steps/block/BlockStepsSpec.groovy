@@ -102,7 +102,7 @@ class BlockStepsSpec extends Specification {
         def r = run(step, given)
 
         then: 'vda runs on the base, which holds A and B; no job is left'
-        r.captured == [chain_before: [top.toString(), base.toString()]]
+        r.captured == [chain_before: [top.toString(), base.toString()], base: base.toString()]
         r.outcome.data() == planned.predictedResult()
         ctx.world().get(DomainFacts.key(vm.name())) == world.get(DomainFacts.key(vm.name()))
         ctx.world().get(ImageFacts.key(base.toString())) == world.get(ImageFacts.key(base.toString()))
