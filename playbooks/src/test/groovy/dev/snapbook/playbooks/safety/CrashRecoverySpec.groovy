@@ -162,7 +162,7 @@ class CrashRecoverySpec extends ExternalRecipeSupport {
         assertFlattened()
 
         where:
-        after << (6..8)
+        after << (6..9)
     }
 
     def "flatten-commit killed inside its running block job: recover --#action ends the job (#how) and every write is there"() {

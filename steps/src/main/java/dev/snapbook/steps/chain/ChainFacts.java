@@ -21,8 +21,15 @@ final class ChainFacts {
         return FactSources.load(ChainFacts.class.getClassLoader()).newWorld(context);
     }
 
-    /** The files of disk {@code target} of {@code domain}, active image first, as the world has them. */
-    static List<String> diskChain(World world, String domain, String target) throws StepFailure {
+    /**
+     * A disk's chain: its files, active image first, and the format each is recorded as (the top's by the
+     * domain's {@code <driver type>}, each lower one's by the layer above it).
+     */
+    record DiskChain(List<String> files, List<String> formats) {
+    }
+
+    /** The chain of disk {@code target} of {@code domain}, as the world has it. */
+    static DiskChain diskChain(World world, String domain, String target) throws StepFailure {
         DomainFacts facts = world.get(DomainFacts.key(domain));
         if (facts == null) {
             throw new StepFailure("domain '" + domain + "' does not exist on this connection"
@@ -42,7 +49,12 @@ final class ChainFacts {
                     + ", does not exist", "check the domain's disks with: virsh domblklist --details " + domain);
         }
         List<String> files = new ArrayList<>(List.of(disk.source()));
-        image.backingChain().forEach(l -> files.add(l.file()));
-        return files;
+        List<String> formats = new ArrayList<>();
+        formats.add(disk.format() != null ? disk.format() : image.format());
+        image.backingChain().forEach(l -> {
+            files.add(l.file());
+            formats.add(l.format());
+        });
+        return new DiskChain(List.copyOf(files), java.util.Collections.unmodifiableList(formats));
     }
 }

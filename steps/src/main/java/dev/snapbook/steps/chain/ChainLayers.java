@@ -24,10 +24,13 @@ import java.util.Map;
  * to {@code snapshot.delete}. A golden image shared by linked clones, a layer another branch's snapshot (the
  * state kept by a revert) reads, and a layer holding another disk's snapshot state are never the disk's own.
  *
- * <p>Result: {@code {disk, merge, chain, base, merged, drops, after, depth_after, stop}}: {@code base} the commit's
- * target or the pull's new backing file (null when a pull takes everything), {@code merged} the files leaving the
- * chain, {@code after} the chain afterwards and its length {@code depth_after}, {@code stop} why it stops above
- * the next layer down (null when it reaches the bottom).
+ * <p>Result: {@code {disk, merge, chain, base, merged, drops, after, depth_after, virtual_size, format_after, stop}}:
+ * {@code base} the commit's target or the pull's new backing file (null when a pull takes everything),
+ * {@code merged} the files leaving the chain, {@code after} the chain afterwards and its length {@code depth_after},
+ * {@code virtual_size} the size the guest sees,
+ * {@code format_after} the recorded format of the image the disk then runs on (so that a recipe runs qemu-img check
+ * only on what has metadata), {@code stop} why it stops above the next layer down (null when it reaches the
+ * bottom).
  */
 public final class ChainLayers implements Step {
 
@@ -96,7 +99,8 @@ public final class ChainLayers implements Step {
         if (!merge.equals("commit") && !merge.equals("pull")) {
             throw new StepFailure("merge must be commit or pull, not '" + merge + "'", "write merge: commit");
         }
-        List<String> chain = ChainFacts.diskChain(world, domain, disk);
+        ChainFacts.DiskChain disks = ChainFacts.diskChain(world, domain, disk);
+        List<String> chain = disks.files();
         DiskStates states = DiskStates.of(world);
         Flatten f = merge.equals("commit") ? Flatten.commit(states, domain, disk, chain, true)
                 : Flatten.pull(states, domain, disk, chain, true);
@@ -109,6 +113,9 @@ public final class ChainLayers implements Step {
         result.put("drops", f.drops());
         result.put("after", f.after());
         result.put("depth_after", (long) f.after().size());
+        result.put("virtual_size", world.get(dev.snapbook.steps.image.ImageFacts.key(chain.get(0))).virtualSize());
+        // the format the disk's active image has afterwards: the base's for a commit, the top's for a pull
+        result.put("format_after", merge.equals("commit") ? disks.formats().get(f.base()) : disks.formats().get(0));
         result.put("stop", f.stop());
         return result;
     }
