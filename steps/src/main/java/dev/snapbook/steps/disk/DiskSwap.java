@@ -22,7 +22,6 @@ import dev.snapbook.steps.image.ImageMagic;
 import dev.snapbook.steps.libvirt.Libvirt;
 import dev.snapbook.steps.libvirt.PowerState;
 import dev.snapbook.steps.libvirt.XmlView;
-import dev.snapbook.steps.qemu.QemuImg;
 import dev.snapbook.steps.xml.SafeXml;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -4,8 +4,6 @@ import dev.snapbook.engine.spi.FactSource;
 import dev.snapbook.engine.spi.StepContext;
 import dev.snapbook.engine.spi.StepFailure;
 import dev.snapbook.steps.libvirt.Libvirt;
-import dev.snapbook.steps.libvirt.PowerState;
-import dev.snapbook.steps.libvirt.XmlView;
 import dev.snapbook.steps.xml.SafeXml;
 
 /** Observes {@link DomainFacts} through libvirt: lookup, state, persistence and the live domain XML. */
@@ -28,16 +26,14 @@ public final class DomainFactSource implements FactSource {
 
     /** The facts of the domain {@code name}, or null when no domain has that name. */
     public static DomainFacts observe(String name, Libvirt libvirt) throws StepFailure {
-        if (!libvirt.exists(name)) {
+        Libvirt.DomainSummary summary = libvirt.summary(name);
+        if (summary == null) {
             return null;
         }
-        PowerState state = libvirt.state(name);
-        boolean persistent = libvirt.persistent(name);
         // The live XML is what the domain uses now; for a shut-off domain it is the persistent definition.
-        String xml = libvirt.xmlDesc(name, XmlView.LIVE);
         try {
-            return new DomainFacts(name, state.label(), persistent,
-                    DiskReader.read(xml, "the domain XML of " + name));
+            return new DomainFacts(name, summary.state().label(), summary.persistent(),
+                    DiskReader.read(summary.liveXml(), "the domain XML of " + name));
         } catch (SafeXml.Refused e) {
             throw new StepFailure(e.getMessage(), "inspect it with: virsh -c " + libvirt.uri() + " dumpxml " + name,
                     e);

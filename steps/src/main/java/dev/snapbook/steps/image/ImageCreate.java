@@ -13,7 +13,6 @@ import dev.snapbook.engine.spi.StepFailure;
 import dev.snapbook.engine.spi.Verification;
 import dev.snapbook.engine.spi.World;
 import dev.snapbook.steps.exec.Command;
-import dev.snapbook.steps.libvirt.Libvirt;
 import dev.snapbook.steps.qemu.QemuImg;
 import java.nio.file.Files;
 import java.nio.file.Path;

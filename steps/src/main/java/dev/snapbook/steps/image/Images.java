@@ -1,16 +1,10 @@
 package dev.snapbook.steps.image;
 
-import dev.snapbook.engine.spi.StepContext;
-import dev.snapbook.steps.state.DiskStates;
-import dev.snapbook.steps.state.DiskState;
 import dev.snapbook.engine.spi.StepFailure;
 import dev.snapbook.engine.spi.World;
-import dev.snapbook.steps.libvirt.Libvirt;
-import dev.snapbook.steps.qemu.QemuImg;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;

@@ -133,16 +133,39 @@ public final class Libvirt implements AutoCloseable {
 
     /** The domain's state ({@code virDomainGetInfo}). */
     public PowerState state(String name) throws StepFailure {
-        return read("virDomainGetInfo", name, d -> {
-            try {
-                DomainInfo.DomainState s = d.getInfo().state;
-                return PowerState.valueOf(s.name().substring("VIR_DOMAIN_".length()));
-            } catch (ArrayIndexOutOfBoundsException e) {
-                // libvirt-java 0.5.2 knows states 0..6 only and indexes past its enum for
-                // VIR_DOMAIN_PMSUSPENDED (7), the only later state.
-                return PowerState.PMSUSPENDED;
+        return read("virDomainGetInfo", name, Libvirt::stateOf);
+    }
+
+    private static PowerState stateOf(Domain d) throws LibvirtException {
+        try {
+            DomainInfo.DomainState s = d.getInfo().state;
+            return PowerState.valueOf(s.name().substring("VIR_DOMAIN_".length()));
+        } catch (ArrayIndexOutOfBoundsException e) {
+            // libvirt-java 0.5.2 knows states 0..6 only and indexes past its enum for
+            // VIR_DOMAIN_PMSUSPENDED (7), the only later state.
+            return PowerState.PMSUSPENDED;
+        }
+    }
+
+    /** A domain's state, persistence and live XML, read through one handle. */
+    public record DomainSummary(PowerState state, boolean persistent, String liveXml) {
+    }
+
+    /**
+     * What {@link #state}, {@link #persistent} and {@link #xmlDesc}(LIVE) answer, with one lookup of the domain
+     * ({@code virDomainGetInfo}, {@code virDomainIsPersistent}, {@code virDomainGetXMLDesc}); null when no domain
+     * has that name. Observing every domain on a host with a thousand of them is mostly these calls.
+     */
+    public DomainSummary summary(String name) throws StepFailure {
+        try {
+            return read("virDomainGetInfo+IsPersistent+GetXMLDesc[LIVE]", name, d ->
+                    new DomainSummary(stateOf(d), d.isPersistent() == 1, d.getXMLDesc(XmlView.LIVE.flag)));
+        } catch (StepFailure e) {
+            if (isNoDomain(e)) {
+                return null;
             }
-        });
+            throw e;
+        }
     }
 
     /** Whether the domain has a persistent definition ({@code virDomainIsPersistent}). */

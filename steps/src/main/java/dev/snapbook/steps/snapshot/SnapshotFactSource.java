@@ -28,11 +28,20 @@ public final class SnapshotFactSource implements FactSource {
 
     /** The snapshot tree of {@code domain}, or null when no domain has that name. */
     public static SnapshotTree observe(String domain, Libvirt libvirt) throws StepFailure {
-        if (!libvirt.exists(domain)) {
-            return null;
+        List<String> names;
+        try {
+            names = libvirt.snapshotNames(domain);
+        } catch (StepFailure e) {
+            if (Libvirt.isNoDomain(e)) {
+                return null;
+            }
+            throw e;
+        }
+        if (names.isEmpty()) {
+            return new SnapshotTree(domain, null, List.of()); // no snapshot, so no current one: one call less
         }
         List<SnapshotFacts> all = new ArrayList<>();
-        for (String name : libvirt.snapshotNames(domain)) {
+        for (String name : names) {
             all.add(read(libvirt, domain, name));
         }
         return new SnapshotTree(domain, libvirt.snapshotCurrent(domain), all);

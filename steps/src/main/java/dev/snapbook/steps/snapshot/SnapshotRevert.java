@@ -16,6 +16,7 @@ import dev.snapbook.steps.domain.DiskFacts;
 import dev.snapbook.steps.domain.DomainFacts;
 import dev.snapbook.steps.domain.Domains;
 import dev.snapbook.steps.image.ImageFacts;
+import dev.snapbook.steps.image.Qcow2Header;
 import dev.snapbook.steps.libvirt.Libvirt;
 import dev.snapbook.steps.libvirt.PowerState;
 import dev.snapbook.steps.libvirt.XmlView;
@@ -349,6 +350,7 @@ public final class SnapshotRevert implements Step {
                 throw new StepFailure("the file holding disk " + d.disk() + " at snapshot " + s.name() + ", " + state
                         + ", does not exist; the snapshot cannot be reverted", null);
             }
+            String stateFormat = recordedFormat(s, d, state, stateImage);
             DiskFacts current = dom.disks().stream().filter(x -> x.target().equals(d.disk())).findFirst().orElse(null);
             if (current == null || !"file".equals(current.type())) {
                 throw new StepFailure("domain " + domain + " has no file disk " + d.disk() + " any more", null);
@@ -360,12 +362,43 @@ public final class SnapshotRevert implements Step {
                 overlay = Path.of(dir, domain + "-" + d.disk() + ".revert-" + s.name() + "-" + n + ".qcow2").toString();
                 n++;
             } while (images.image(overlay) != null || Files.exists(Path.of(overlay)));
-            out.add(new DiskRevert(d.disk(), state, stateImage.format(), overlay, current.source()));
+            out.add(new DiskRevert(d.disk(), state, stateFormat, overlay, current.source()));
         }
         if (out.isEmpty()) {
             throw new StepFailure("snapshot " + s.name() + " of " + domain + " has no external disk", null);
         }
         return out;
+    }
+
+    /**
+     * The format the state file was recorded as: by the overlay the snapshot created over it (its backing-format
+     * field), which is what the new overlay records too; never a probe of the file. A state file whose contents
+     * disagree with that record, or whose size is not the one the overlay expects, is damaged and refused.
+     */
+    private static String recordedFormat(SnapshotFacts s, SnapshotDisk d, String state, ImageFacts stateImage)
+            throws StepFailure {
+        Qcow2Header overlay;
+        try {
+            overlay = d.file() == null ? null : Qcow2Header.read(Path.of(d.file()));
+        } catch (StepFailure e) {
+            overlay = null; // no readable overlay left: the file's own format is all there is
+        }
+        if (overlay == null || overlay.backingFormat() == null) {
+            return stateImage.format();
+        }
+        String recorded = overlay.backingFormat();
+        String what = "the file holding disk " + d.disk() + " at snapshot " + s.name() + ", " + state + ",";
+        if (!recorded.equals(stateImage.format())) {
+            throw new StepFailure(what + " is damaged: " + d.file() + " records it as " + recorded + ", but its contents"
+                    + " read as " + stateImage.format() + (recorded.equals("qcow2") ? " (its qcow2 header is gone)" : ""),
+                    "check it (recipe:check-image) and restore it from a backup; snapbook will not boot a VM on it");
+        }
+        if (overlay.size() != stateImage.virtualSize()) {
+            throw new StepFailure(what + " is damaged: its virtual size is " + stateImage.virtualSize() + " bytes, but "
+                    + d.file() + " expects " + overlay.size(),
+                    "check it (recipe:check-image) and restore it from a backup; snapbook will not boot a VM on it");
+        }
+        return recorded;
     }
 
     @FunctionalInterface

@@ -1,27 +1,18 @@
 package dev.snapbook.steps.snapshot;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.snapbook.engine.spi.Param;
 import dev.snapbook.engine.spi.ParamType;
 import dev.snapbook.engine.spi.StepFailure;
 import dev.snapbook.engine.spi.World;
 import dev.snapbook.steps.domain.DiskFacts;
-import dev.snapbook.steps.domain.DomainFactSource;
 import dev.snapbook.steps.domain.DomainFacts;
 import dev.snapbook.steps.domain.Domains;
-import dev.snapbook.steps.libvirt.Libvirt;
-import dev.snapbook.steps.qemu.QemuImg;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeSet;
-import java.util.function.Consumer;
 
-/** What the {@code snapshot.*} steps share: parameters, lookups in the world, result maps, file-usage checks. */
+/** What the {@code snapshot.*} steps share: parameters, lookups in the world, result maps. */
 final class Snapshots {
 
     static final Param DOMAIN = Param.required("domain", ParamType.NAME, "the libvirt domain's name");
