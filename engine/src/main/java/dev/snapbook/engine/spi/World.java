@@ -1,6 +1,7 @@
 package dev.snapbook.engine.spi;
 
 import java.util.Collections;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -52,11 +53,65 @@ public final class World {
 
     /** The fact as observed in the real world before any step, or null when it does not exist. */
     public <T> T observed(FactKey<T> key) throws StepFailure {
-        if (!observed.containsKey(key)) {
-            Object fact = observer.observe(key);
-            observed.put(key, fact == null ? ABSENT : fact);
+        synchronized (observed) {
+            if (observed.containsKey(key)) {
+                return unwrap(key, observed.get(key));
+            }
         }
-        return unwrap(key, observed.get(key));
+        Object fact = observer.observe(key);
+        synchronized (observed) {
+            observed.putIfAbsent(key, fact == null ? ABSENT : fact);
+            return unwrap(key, observed.get(key));
+        }
+    }
+
+    /**
+     * Observes, on up to {@code threads} threads at once, those of {@code keys} not observed yet, so that the
+     * {@link #get}s that follow find them: a plan that reads every domain of a host with a thousand of them waits
+     * mostly on libvirt's replies, which libvirtd gives in parallel. An observation that fails is left for the
+     * {@code get} that follows to make again, and to report in order.
+     */
+    public void prefetch(java.util.Collection<? extends FactKey<?>> keys, int threads) {
+        List<FactKey<?>> missing = new java.util.ArrayList<>();
+        synchronized (observed) {
+            for (FactKey<?> key : keys) {
+                if (!observed.containsKey(key) && !predicted.containsKey(key)) {
+                    missing.add(key);
+                }
+            }
+        }
+        if (missing.size() < 2 || threads < 2) {
+            return;
+        }
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(
+                Math.min(threads, missing.size()), r -> {
+                    Thread t = new Thread(r, "snapbook-observe");
+                    t.setDaemon(true);
+                    return t;
+                });
+        try {
+            List<java.util.concurrent.Future<?>> done = new java.util.ArrayList<>();
+            for (FactKey<?> key : missing) {
+                done.add(pool.submit(() -> {
+                    try {
+                        observed(key);
+                    } catch (StepFailure | RuntimeException e) {
+                        // left for the get that follows, which observes it again and reports it in order
+                    }
+                }));
+            }
+            for (java.util.concurrent.Future<?> f : done) {
+                try {
+                    f.get();
+                } catch (java.util.concurrent.ExecutionException e) {
+                    // cannot happen: each task catches what its observation throws
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     /** Predicts the fact's value after the current step; null predicts that it will not exist. */

@@ -50,6 +50,9 @@ import java.util.stream.Collectors;
  */
 public final class DiskStates {
 
+    /** How many of a host's domains are read from libvirt at once. */
+    private static final int PARALLEL_READS = 4;
+
     private final List<DiskState> states;
 
     private DiskStates(List<DiskState> states) {
@@ -69,7 +72,14 @@ public final class DiskStates {
     public static DiskStates of(World world) throws StepFailure {
         List<DiskState> out = new ArrayList<>();
         DomainListFacts all = world.get(DomainListFacts.key());
-        for (String name : all == null ? List.<String>of() : all.names()) {
+        List<String> names = all == null ? List.of() : all.names();
+        List<dev.snapbook.engine.spi.FactKey<?>> keys = new ArrayList<>();
+        for (String name : names) {
+            keys.add(DomainFacts.key(name));
+            keys.add(SnapshotTree.key(name));
+        }
+        world.prefetch(keys, PARALLEL_READS);
+        for (String name : names) {
             try {
                 addDomain(world, name, out);
             } catch (StepFailure e) {
@@ -103,10 +113,8 @@ public final class DiskStates {
         }
         List<DiskState> found = new ArrayList<>();
         firstWithFile.forEach((file, holder) -> {
-            List<String> names;
-            try {
-                names = Qcow2Header.read(Path.of(file)).internalSnapshots();
-            } catch (StepFailure e) {
+            List<String> names = internalSnapshots(file);
+            if (names.isEmpty()) {
                 return;
             }
             int at = holder.indexOf(file);
@@ -120,6 +128,34 @@ public final class DiskStates {
             }
         });
         out.addAll(found);
+    }
+
+    /** A file's internal snapshot names, by its size and modification time: a plan asks for them several times. */
+    private static final java.util.Map<String, java.util.Map.Entry<String, List<String>>> TABLES =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** The names in the snapshot table of {@code file}; none when it is no readable qcow2 file. */
+    private static List<String> internalSnapshots(String file) {
+        String stamp;
+        try {
+            java.nio.file.attribute.BasicFileAttributes a = Files.readAttributes(Path.of(file),
+                    java.nio.file.attribute.BasicFileAttributes.class);
+            stamp = a.size() + ":" + a.lastModifiedTime().toInstant();
+        } catch (java.io.IOException e) {
+            return List.of();
+        }
+        java.util.Map.Entry<String, List<String>> known = TABLES.get(file);
+        if (known != null && known.getKey().equals(stamp)) {
+            return known.getValue();
+        }
+        List<String> names;
+        try {
+            names = Qcow2Header.read(Path.of(file)).internalSnapshots();
+        } catch (StepFailure e) {
+            names = List.of();
+        }
+        TABLES.put(file, java.util.Map.entry(stamp, List.copyOf(names)));
+        return names;
     }
 
     /** The states on the real system now: {@link #of} a world observed afresh through {@code context}. */
