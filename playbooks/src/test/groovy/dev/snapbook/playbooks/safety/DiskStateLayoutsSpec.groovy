@@ -93,11 +93,11 @@ class DiskStateLayoutsSpec extends ExternalRecipeSupport {
     }
 
     def "linked clones: flatten-commit merges into the clone's own overlay; the golden image and the other clones are untouched"() {
-        given:
+        given: 'e1 taken by virsh, as an operator would'
         linkedClones()
         vm.start()
         write(A)
-        snapshot('e1')
+        run('virsh', '-c', LabVm.URI, 'snapshot-create-as', vm.name(), 'e1', '--disk-only', '--atomic')
         write(B)
         def goldBefore = sha(file('golden.qcow2'))
         def clone3Before = sha(file('clone3.qcow2'))
@@ -116,7 +116,7 @@ class DiskStateLayoutsSpec extends ExternalRecipeSupport {
         def out = harness.run('recipe:flatten-commit', [domain: vm.name()])
 
         then:
-        out.exitCode == 0
+        ok(out)
         activeFile() == file('vda.qcow2').toString()
         visible(file('vda.qcow2')) == [A, B] as Set
         golden(file('vda.qcow2'))
@@ -152,7 +152,7 @@ class DiskStateLayoutsSpec extends ExternalRecipeSupport {
         def out = harness.run('recipe:flatten-pull', [domain: vm.name()])
 
         then:
-        out.exitCode == 0
+        ok(out)
         activeFile() == file('vda.e1').toString()
         visible(file('vda.e1')) == [A, B] as Set
         golden(file('vda.e1'))
@@ -285,7 +285,7 @@ class DiskStateLayoutsSpec extends ExternalRecipeSupport {
         def out = harness.run('recipe:flatten-commit', [domain: vm.name()])
 
         then: 'e2 merged into vda.e1, which holds i2; e1 (state vda.qcow2, untouched) stays'
-        out.exitCode == 0
+        ok(out)
         activeFile() == file('vda.e1').toString()
         visible(activeFile()) == [A, B, C, D] as Set
         snapshots() == ['e1', 'i2']
@@ -376,7 +376,7 @@ class DiskStateLayoutsSpec extends ExternalRecipeSupport {
         def again = harness.run('recipe:flatten-commit', [domain: vm.name()])
 
         then:
-        again.exitCode == 0
+        ok(again)
         activeFile() == file('vda.qcow2').toString()
         visible(activeFile()) == [A, B] as Set
         LabVm.hasPattern(Path.of(activeFile()), E, '16M', '8M')
