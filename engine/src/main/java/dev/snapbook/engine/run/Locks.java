@@ -55,7 +55,14 @@ public final class Locks implements AutoCloseable {
         Locks locks = new Locks();
         try {
             for (String name : new TreeSet<String>(toList(names))) {
-                locks.take(dir.resolve(fileName(connection, name)), connection, name, holder, wait);
+                Path file = dir.resolve(fileName(connection, name));
+                try {
+                    locks.take(file, connection, name, holder, wait);
+                } catch (IOException e) {
+                    // the JDK's message is strerror alone ("No space left on device"): say which file
+                    throw new IOException("cannot write the lock file " + file + " (for " + name + "): "
+                            + StateFiles.reason(e), e);
+                }
             }
             return locks;
         } catch (IOException | Busy | RuntimeException e) {

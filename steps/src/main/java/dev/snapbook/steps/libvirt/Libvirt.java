@@ -253,19 +253,29 @@ public final class Libvirt implements AutoCloseable {
         }
     }
 
-    /** Whether {@code e} says the connection to libvirtd is gone rather than that the call was refused. */
+    /**
+     * Whether {@code e} says the connection to libvirtd is gone rather than that the call was refused. Only
+     * the connection's own errors count ({@code VIR_ERR_NO_CONNECT}, {@code VIR_ERR_RPC}, any error raised by
+     * the RPC layer, {@code VIR_FROM_RPC}) or a connection that {@code virConnectIsAlive} reports closed.
+     * {@code VIR_ERR_SYSTEM_ERROR} alone is not enough: libvirtd raises it for any failed system call on the
+     * host (a missing directory, a full disk), which says nothing about the connection.
+     */
     private boolean lost(StepFailure e) {
-        org.libvirt.Error error = e.getCause() instanceof LibvirtException le ? le.getError()
-                : e.getCause() instanceof BlockJobsNative.NativeError ne ? ne.error : null;
+        org.libvirt.Error error = libvirtError(e);
         if (error == null) {
             return false;
         }
         ErrorNumber code = error.getCode();
-        if (code == ErrorNumber.VIR_ERR_NO_CONNECT || code == ErrorNumber.VIR_ERR_SYSTEM_ERROR
-                || code == ErrorNumber.VIR_ERR_RPC) {
+        if (code == ErrorNumber.VIR_ERR_NO_CONNECT || code == ErrorNumber.VIR_ERR_RPC
+                || error.getDomain() == org.libvirt.Error.ErrorDomain.VIR_FROM_RPC) {
             return true;
         }
-        return code == ErrorNumber.VIR_ERR_INTERNAL_ERROR && dead();
+        return dead();
+    }
+
+    private static org.libvirt.Error libvirtError(StepFailure e) {
+        return e.getCause() instanceof LibvirtException le ? le.getError()
+                : e.getCause() instanceof BlockJobsNative.NativeError ne ? ne.error : null;
     }
 
     /** Whether the connection is closed ({@code virConnectIsAlive}); "internal error: client socket is closed". */
@@ -357,8 +367,11 @@ public final class Libvirt implements AutoCloseable {
                     + "; list the domains with: virsh -c " + uri + " list --all";
             case VIR_ERR_OPERATION_INVALID -> "the domain is not in a state that allows this; check it with: virsh -c "
                     + uri + " domstate --reason " + name;
-            case VIR_ERR_NO_CONNECT, VIR_ERR_SYSTEM_ERROR, VIR_ERR_RPC -> "the connection to libvirtd was lost or"
+            case VIR_ERR_NO_CONNECT, VIR_ERR_RPC -> "the connection to libvirtd was lost or"
                     + " refused; check: virsh -c " + uri + " version";
+            case VIR_ERR_SYSTEM_ERROR -> error.getDomain() == org.libvirt.Error.ErrorDomain.VIR_FROM_RPC || dead()
+                    ? "the connection to libvirtd was lost; check: virsh -c " + uri + " version"
+                    : SystemError.hint(error.getInt1(), error.getMessage());
             case VIR_ERR_INTERNAL_ERROR -> dead() ? "the connection to libvirtd was lost; check: virsh -c " + uri
                     + " version" : "see the domain's log (/var/log/libvirt/qemu/" + name + ".log) and libvirtd's log";
             case VIR_ERR_AUTH_FAILED, VIR_ERR_AUTH_CANCELLED -> "snapbook has no permission on " + uri
