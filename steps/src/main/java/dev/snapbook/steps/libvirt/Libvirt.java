@@ -57,6 +57,9 @@ public final class Libvirt implements AutoCloseable {
      */
     private static final org.libvirt.jna.Libvirt.VirErrorCallback QUIET = (userData, error) -> { };
 
+    // VIR_DOMAIN_XML_SECURE: include the secrets (display passwords); read only by redefineKeepingSecrets.
+    private static final int XML_SECURE = 1;
+
     // VIR_DOMAIN_QEMU_MONITOR_COMMAND_HMP: the command is human monitor syntax, not QMP JSON.
     private static final int MONITOR_HMP = 1;
 
@@ -730,12 +733,40 @@ public final class Libvirt implements AutoCloseable {
     // ---- image family (image.delete / DiskStates: who uses a file) ----
 
     /**
-     * The persistent definition with its secrets ({@code virDomainGetXMLDesc} with
-     * {@code VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_SECURE}): what must be saved to redefine the domain
-     * exactly as it was, graphics passwords included (disk.swap's undo).
+     * Redefines a domain from a definition read without its secrets ({@code virDomainDefineXML}), as steps
+     * capture and edit it: the passwords of the domain's current persistent definition are read from libvirt
+     * at this moment ({@code virDomainGetXMLDesc} with {@code VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_SECURE})
+     * and re-inserted ({@link DomainSecrets}), so that the redefinition does not drop them. The secrets stay in
+     * this method: they are never returned, traced, or journalled. A domain not defined yet is simply defined.
+     * Returns the domain's name.
      */
-    public String persistentXmlWithSecrets(String name) throws StepFailure {
-        return read("virDomainGetXMLDesc[INACTIVE|SECURE]", name, d -> d.getXMLDesc(XmlView.INACTIVE.flag | 1));
+    public String redefineKeepingSecrets(String xml) throws StepFailure {
+        String name = domainName(xml);
+        String toDefine = xml;
+        if (name != null && exists(name)) {
+            String secure = read("virDomainGetXMLDesc[INACTIVE|SECURE]", name,
+                    d -> d.getXMLDesc(XmlView.INACTIVE.flag | XML_SECURE));
+            try {
+                toDefine = DomainSecrets.reinsert(xml, secure, "the definition of " + name);
+            } catch (dev.snapbook.steps.xml.SafeXml.Refused e) {
+                throw new StepFailure(e.getMessage(), "inspect it with: virsh -c " + uri + " dumpxml --inactive "
+                        + name, e);
+            }
+            if (!toDefine.equals(xml)) {
+                trace.accept("the definition of " + name + " keeps its current display passwords");
+            }
+        }
+        return defineXml(toDefine);
+    }
+
+    private static String domainName(String xml) throws StepFailure {
+        try {
+            org.w3c.dom.Element name = dev.snapbook.steps.xml.SafeXml.child(
+                    dev.snapbook.steps.xml.SafeXml.parse(xml, "a domain definition").getDocumentElement(), "name");
+            return name == null ? null : name.getTextContent().strip();
+        } catch (dev.snapbook.steps.xml.SafeXml.Refused e) {
+            throw new StepFailure(e.getMessage(), "the domain definition to write is not valid XML", e);
+        }
     }
 
     /**
