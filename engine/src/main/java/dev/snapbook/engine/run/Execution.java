@@ -51,6 +51,31 @@ public final class Execution {
         this.listener = listener;
     }
 
+    /**
+     * What the steps of {@code playbook} lock ({@link dev.snapbook.engine.spi.Step#locks}), as far as their
+     * parameters resolve with the playbook's vars and {@code extraVars} alone; steps whose parameters need a
+     * registered result are left out (the plan finds theirs).
+     */
+    java.util.Set<String> lockNamesBeforePlanning(Playbook playbook, Map<String, Object> extraVars, Set<String> tags) {
+        java.util.Set<String> names = new java.util.TreeSet<>();
+        Bindings bindings = new Bindings(playbook.vars(), extraVars);
+        List<dev.snapbook.engine.model.StepCall> calls = new java.util.ArrayList<>(playbook.steps());
+        calls.addAll(playbook.onFailure());
+        calls.addAll(playbook.always());
+        for (dev.snapbook.engine.model.StepCall call : calls) {
+            dev.snapbook.engine.spi.Step step = catalog.get(call.type());
+            if (step == null || !Steps.selected(call, tags)) {
+                continue;
+            }
+            try {
+                names.addAll(step.locks(Steps.resolve(step, call, bindings)));
+            } catch (dev.snapbook.engine.spi.StepFailure | RuntimeException e) {
+                // its parameters need what an earlier step registers: the plan knows them
+            }
+        }
+        return names;
+    }
+
     /** Plans only; changes nothing. */
     public PlanReport plan(Playbook playbook, Map<String, Object> extraVars, Set<String> tags, RunContext context) {
         return new Planner(catalog).plan(playbook, extraVars, tags, facts.newWorld(context));
@@ -69,24 +94,38 @@ public final class Execution {
     public Result run(Playbook playbook, dev.snapbook.engine.load.PlaybookFiles.Source source,
                       Map<String, Object> extraVars, Set<String> tags, RunContext context,
                       Path stateDir, Confirmation confirmation) throws IOException {
-        PlanReport plan = plan(playbook, extraVars, tags, context);
-        if (!plan.feasible()) {
-            return new Result(plan, null, plan.invalidInput() ? RunStatus.REFUSED : RunStatus.PLAN_FAILED,
-                    "nothing was done: " + plan.failure());
-        }
-        // A plan made while another run works on the same domain saw a half-done world: once that run has
-        // finished and the locks are ours, it is made again, and only then confirmed.
-        java.util.Set<String> lockNames = new java.util.TreeSet<>();
-        plan.steps().forEach(s -> lockNames.addAll(s.locks()));
+        // The domains a playbook works on are locked before it is planned: a plan made while another run works
+        // on the same domain would see that run's half-done state (a snapshot it dropped for a moment) and fail
+        // or, worse, plan against it. The names come from each step's parameters resolved with the playbook's
+        // vars; a step whose parameters need an earlier step's result is locked once the plan knows them, and
+        // if that had to wait, the plan is made again.
+        String holder = "pid " + ProcessHandle.current().pid() + ", playbook '" + playbook.name() + "', since "
+                + java.time.Instant.now();
         Locks locks;
         try {
-            locks = Locks.acquire(stateDir, context.connectionUri(), lockNames, "pid " + ProcessHandle.current().pid()
-                    + ", playbook '" + playbook.name() + "', since " + java.time.Instant.now(), lockWait);
+            locks = Locks.acquire(stateDir, context.connectionUri(), lockNamesBeforePlanning(playbook, extraVars, tags),
+                    holder, lockWait);
         } catch (Locks.Busy e) {
-            return new Result(plan, null, RunStatus.REFUSED, "nothing was done: " + e.getMessage());
+            return new Result(plan(playbook, extraVars, tags, context), null, RunStatus.REFUSED,
+                    "nothing was done: " + e.getMessage());
         }
-        if (locks.waited()) {
+        PlanReport plan;
+        try {
             plan = plan(playbook, extraVars, tags, context);
+            java.util.Set<String> planned = new java.util.TreeSet<>();
+            plan.steps().forEach(s -> planned.addAll(s.locks()));
+            boolean waitedBefore = locks.waited();
+            locks.acquireMore(stateDir, context.connectionUri(), planned, holder, lockWait);
+            if (locks.waited() && !waitedBefore) {
+                plan = plan(playbook, extraVars, tags, context);
+            }
+        } catch (Locks.Busy e) {
+            locks.close();
+            return new Result(plan(playbook, extraVars, tags, context), null, RunStatus.REFUSED,
+                    "nothing was done: " + e.getMessage());
+        } catch (IOException | RuntimeException e) {
+            locks.close();
+            throw e;
         }
         if (!plan.feasible()) {
             locks.close();

@@ -38,6 +38,7 @@ public final class Locks implements AutoCloseable {
 
     private final List<FileChannel> channels = new ArrayList<>();
     private final List<FileLock> held = new ArrayList<>();
+    private final java.util.Set<String> heldNames = new java.util.HashSet<>();
     private boolean waited;
 
     private Locks() {
@@ -51,23 +52,39 @@ public final class Locks implements AutoCloseable {
      */
     public static Locks acquire(Path stateDir, String connection, Iterable<String> names, String holder, Duration wait)
             throws IOException, Busy {
-        Path dir = StateFiles.directory(stateDir.resolve("locks"));
         Locks locks = new Locks();
         try {
-            for (String name : new TreeSet<String>(toList(names))) {
-                Path file = dir.resolve(fileName(connection, name));
-                try {
-                    locks.take(file, connection, name, holder, wait);
-                } catch (IOException e) {
-                    // the JDK's message is strerror alone ("No space left on device"): say which file
-                    throw new IOException("cannot write the lock file " + file + " (for " + name + "): "
-                            + StateFiles.reason(e), e);
-                }
-            }
+            locks.acquireMore(stateDir, connection, names, holder, wait);
             return locks;
         } catch (IOException | Busy | RuntimeException e) {
             locks.close();
             throw e;
+        }
+    }
+
+    /**
+     * Takes, in addition to those held, every lock of {@code names} not held yet, in sorted order, waiting up
+     * to {@code wait} for each; on failure the locks held before are still held (the caller closes them).
+     */
+    public void acquireMore(Path stateDir, String connection, Iterable<String> names, String holder, Duration wait)
+            throws IOException, Busy {
+        Path dir = StateFiles.directory(stateDir.resolve("locks"));
+        for (String name : new TreeSet<String>(toList(names))) {
+            if (!heldNames.add(connection + "|" + name)) {
+                continue;
+            }
+            Path file = dir.resolve(fileName(connection, name));
+            try {
+                take(file, connection, name, holder, wait);
+            } catch (IOException e) {
+                // the JDK's message is strerror alone ("No space left on device"): say which file
+                heldNames.remove(connection + "|" + name);
+                throw new IOException("cannot write the lock file " + file + " (for " + name + "): "
+                        + StateFiles.reason(e), e);
+            } catch (Busy e) {
+                heldNames.remove(connection + "|" + name);
+                throw e;
+            }
         }
     }
 
@@ -132,6 +149,7 @@ public final class Locks implements AutoCloseable {
         }
         held.clear();
         channels.clear();
+        heldNames.clear();
         if (first != null) {
             throw first;
         }
