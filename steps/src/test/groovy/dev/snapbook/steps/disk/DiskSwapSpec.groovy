@@ -137,6 +137,6 @@ class DiskSwapSpec extends Specification {
 
         then:
         def e = thrown(StepFailure)
-        e.message.contains("it is already used by the backing chain of disk vda ($overlay) of domain ${other.name()} (running)")
+        e.message.contains("these states already read it:\n  - disk vda of domain ${other.name()} (running) ($overlay → $spare)")
     }
 }
