@@ -94,35 +94,47 @@ public final class Execution {
     public Result run(Playbook playbook, dev.snapbook.engine.load.PlaybookFiles.Source source,
                       Map<String, Object> extraVars, Set<String> tags, RunContext context,
                       Path stateDir, Confirmation confirmation) throws IOException {
-        // The domains a playbook works on are locked before it is planned: a plan made while another run works
-        // on the same domain would see that run's half-done state (a snapshot it dropped for a moment) and fail
-        // or, worse, plan against it. The names come from each step's parameters resolved with the playbook's
-        // vars; a step whose parameters need an earlier step's result is locked once the plan knows them, and
-        // if that had to wait, the plan is made again.
+        // The plan that counts is made while the run holds the locks of the domains it works on: a plan made
+        // while another run works on the same domain would see that run's half-done state (a snapshot it
+        // dropped for a moment) and fail, or plan against it. The lock names come from each step's parameters
+        // resolved with the playbook's vars, and from a first plan (read-only) for the steps whose parameters
+        // need an earlier result. That first plan is the one used when no run can have held any of the locks
+        // while it was made (no lock file existed before it, nor after it; a run creates its lock file before
+        // it acts): then a plan that fails, or refuses the input, is reported without creating anything.
+        java.util.Set<String> names = lockNamesBeforePlanning(playbook, extraVars, tags);
+        boolean nobodyBefore = Locks.noneExist(stateDir, context.connectionUri(), names);
+        PlanReport plan = plan(playbook, extraVars, tags, context);
+        if (plan.invalidInput()) {
+            return new Result(plan, null, RunStatus.REFUSED, "nothing was done: " + plan.failure());
+        }
+        plan.steps().forEach(s -> names.addAll(s.locks()));
+        boolean clean = nobodyBefore && Locks.noneExist(stateDir, context.connectionUri(), names);
+        if (!plan.feasible() && clean) {
+            return new Result(plan, null, RunStatus.PLAN_FAILED, "nothing was done: " + plan.failure());
+        }
         String holder = "pid " + ProcessHandle.current().pid() + ", playbook '" + playbook.name() + "', since "
                 + java.time.Instant.now();
         Locks locks;
         try {
-            locks = Locks.acquire(stateDir, context.connectionUri(), lockNamesBeforePlanning(playbook, extraVars, tags),
-                    holder, lockWait);
+            locks = Locks.acquire(stateDir, context.connectionUri(), names, holder, lockWait);
         } catch (Locks.Busy e) {
-            return new Result(plan(playbook, extraVars, tags, context), null, RunStatus.REFUSED,
-                    "nothing was done: " + e.getMessage());
+            return new Result(plan, null, RunStatus.REFUSED, "nothing was done: " + e.getMessage());
         }
-        PlanReport plan;
         try {
-            plan = plan(playbook, extraVars, tags, context);
-            java.util.Set<String> planned = new java.util.TreeSet<>();
-            plan.steps().forEach(s -> planned.addAll(s.locks()));
-            boolean waitedBefore = locks.waited();
-            locks.acquireMore(stateDir, context.connectionUri(), planned, holder, lockWait);
-            if (locks.waited() && !waitedBefore) {
+            if (!clean || locks.waited()) {
                 plan = plan(playbook, extraVars, tags, context);
+                // a step may lock more now that the world changed; if taking that waits, plan once more
+                java.util.Set<String> planned = new java.util.TreeSet<>();
+                plan.steps().forEach(s -> planned.addAll(s.locks()));
+                boolean waitedBefore = locks.waited();
+                locks.acquireMore(stateDir, context.connectionUri(), planned, holder, lockWait);
+                if (locks.waited() && !waitedBefore) {
+                    plan = plan(playbook, extraVars, tags, context);
+                }
             }
         } catch (Locks.Busy e) {
             locks.close();
-            return new Result(plan(playbook, extraVars, tags, context), null, RunStatus.REFUSED,
-                    "nothing was done: " + e.getMessage());
+            return new Result(plan, null, RunStatus.REFUSED, "nothing was done: " + e.getMessage());
         } catch (IOException | RuntimeException e) {
             locks.close();
             throw e;

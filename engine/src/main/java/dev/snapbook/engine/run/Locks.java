@@ -126,6 +126,21 @@ public final class Locks implements AutoCloseable {
     }
 
     /**
+     * Whether no lock file exists yet for any of {@code names}: then no run holds any of them, since a run
+     * creates the file before it takes the lock and before it acts, and the files are never removed. Creates
+     * nothing.
+     */
+    public static boolean noneExist(Path stateDir, String connection, Iterable<String> names) {
+        Path dir = stateDir.resolve("locks");
+        for (String name : names) {
+            if (Files.exists(dir.resolve(fileName(connection, name)))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
      * Whether a lock was held by another run when this one asked for it: the world may have changed while it
      * waited, so what was planned before must be planned again.
      */
