@@ -98,11 +98,20 @@ public final class Locks implements AutoCloseable {
                 lock = channel.tryLock();
             } catch (OverlappingFileLockException e) {
                 lock = null; // held by another run in this same process
+            } catch (IOException e) {
+                channel.close();
+                throw e;
             }
             if (lock != null) {
-                channel.truncate(0);
-                channel.write(ByteBuffer.wrap((holder + "\n").getBytes(StandardCharsets.UTF_8)), 0);
-                channel.force(false);
+                try {
+                    channel.truncate(0);
+                    channel.write(ByteBuffer.wrap((holder + "\n").getBytes(StandardCharsets.UTF_8)), 0);
+                    channel.force(false);
+                } catch (IOException e) {
+                    // a full file system: release the lock and the file, which nothing else would close
+                    channel.close();
+                    throw e;
+                }
                 channels.add(channel);
                 held.add(lock);
                 return;

@@ -33,7 +33,14 @@ class HostErrorsSpec extends ExternalRecipeSupport {
     def cleanup() {
         System.clearProperty('snapbook.state')
         if (mount != null) {
-            Command.of('umount', mount.toString()).run(Duration.ofSeconds(30), { })
+            def r = Command.of('umount', mount.toString()).run(Duration.ofSeconds(30), { })
+            if (!r.succeeded()) {
+                // busy: the run left a file open there (a lock file it could not write, once). Detach it, so that
+                // nothing is left mounted, and fail: snapbook must close what it opened, even on a full disk
+                def lazy = Command.of('umount', '-l', mount.toString()).run(Duration.ofSeconds(30), { })
+                assert lazy.succeeded(): lazy.stderr()
+                assert false: "umount ${mount}: ${r.stderr().strip()}: snapbook left a file open in its state directory"
+            }
         }
     }
 
