@@ -66,9 +66,9 @@ public final class LyingDiskSwap implements Step {
         Outcome outcome = real.apply(withoutDecoy(params), captured, context);
         Libvirt libvirt = Libvirt.session(context);
         String domain = params.string("domain");
-        String xml = libvirt.persistentXmlWithSecrets(domain);
+        String xml = libvirt.xmlDesc(domain, dev.snapbook.steps.libvirt.XmlView.INACTIVE);
         try {
-            libvirt.defineXml(DiskSourceEditor.swap(xml, "the definition of " + domain, params.string("disk"),
+            libvirt.redefineKeepingSecrets(DiskSourceEditor.swap(xml, "the definition of " + domain, params.string("disk"),
                     params.string("decoy"), "qcow2"));
         } catch (Exception e) {
             throw new StepFailure("test could not tamper with " + domain + ": " + e.getMessage());

@@ -66,8 +66,12 @@ public final class Journal implements AutoCloseable {
         String runId = ID_TIME.format(Instant.now()) + "-"
                 + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100000, 0xFFFFFF));
         Path file = directory.resolve(runId + ".jsonl");
-        FileChannel channel = StateFiles.createFile(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
-        return new Journal(runId, file, channel);
+        try {
+            FileChannel channel = StateFiles.createFile(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+            return new Journal(runId, file, channel);
+        } catch (IOException e) {
+            throw new IOException("cannot create the journal " + file + ": " + StateFiles.reason(e), e);
+        }
     }
 
     /** Opens the journal of an earlier run to append to it (to record that it was recovered). */
@@ -112,7 +116,7 @@ public final class Journal implements AutoCloseable {
                 channel.force(false);
             }
         } catch (IOException e) {
-            throw new JournalException("cannot write the journal " + file + ": " + e.getMessage()
+            throw new JournalException("cannot write the journal " + file + ": " + StateFiles.reason(e)
                     + "; stopping, because a run that cannot be journalled cannot be recovered", e);
         }
     }

@@ -18,11 +18,26 @@ import java.util.stream.Stream;
  * undone, and how it ended — or that it did not end (interrupted, or still running).
  *
  * @param status {@code completed}, {@code rolled back}, {@code failed}, {@code rollback incomplete},
- *               {@code running}, {@code interrupted}, or {@code recovered (...)} for an interrupted run that
- *               {@code snapbook recover} rolled back or resumed
+ *               {@code running}, {@code interrupted}, {@code recovered (...)} for an interrupted run that
+ *               {@code snapbook recover} rolled back or resumed, or {@code being recovered by run ID} while that
+ *               recovery has not recorded its end (it runs, or it was itself interrupted)
+ * @param recoveryRun the run that last started to recover this one ({@code run_recovering}), or null
  */
 public record RunRecord(String runId, Path file, String started, String playbook, String status, JsonNode start,
-                        List<StepRecord> steps) {
+                        List<StepRecord> steps, String recoveryRun) {
+
+    /** The start of the status of a run whose recovery started and did not record its end. */
+    public static final String BEING_RECOVERED = "being recovered by run ";
+
+    /** The run this one rolls back ({@code snapbook recover --rollback}), or null. */
+    public String rollbackOf() {
+        return start.hasNonNull("rollback_of") ? start.path("rollback_of").asText() : null;
+    }
+
+    /** The run this one resumes ({@code snapbook recover --resume}), or null. */
+    public String resumedFrom() {
+        return start.hasNonNull("resumed_from") ? start.path("resumed_from").asText() : null;
+    }
 
     /**
      * One main step of the run.
@@ -74,6 +89,7 @@ public record RunRecord(String runId, Path file, String started, String playbook
         String status = null;
         String undoing = null;
         String recovered = null;
+        String recovering = null;
         for (JsonNode e : events) {
             String event = e.path("event").asText();
             boolean main = e.path("section").asText("steps").equals("steps");
@@ -104,7 +120,13 @@ public record RunRecord(String runId, Path file, String started, String playbook
                 }
                 case "undo_started" -> undoing = e.path("type").asText() + "|" + e.path("name").asText();
                 case "undo_finished" -> {
-                    if (e.path("ok").asBoolean() && undoing != null) {
+                    if (e.path("ok").asBoolean() && e.has("index")) {
+                        // since undo entries carry the step: exactly that one
+                        if (e.path("section").asText("steps").equals("steps") && steps.containsKey(index)) {
+                            StepRecord r = steps.get(index);
+                            steps.put(index, r.with(true, r.changed(), r.data(), r.verified(), true));
+                        }
+                    } else if (e.path("ok").asBoolean() && undoing != null) {
                         // the newest applied, not yet undone step of that type and name
                         List<Integer> keys = new ArrayList<>(steps.keySet());
                         for (int k = keys.size() - 1; k >= 0; k--) {
@@ -117,6 +139,7 @@ public record RunRecord(String runId, Path file, String started, String playbook
                     }
                     undoing = null;
                 }
+                case "run_recovering" -> recovering = e.path("by").asText();
                 case "run_recovered" -> recovered = "recovered (" + e.path("action").asText() + " by run "
                         + e.path("by").asText() + ": " + e.path("status").asText().replace('_', ' ') + ")";
                 case "run_finished" -> status = switch (e.path("status").asText()) {
@@ -133,6 +156,9 @@ public record RunRecord(String runId, Path file, String started, String playbook
         if (status == null && recovered != null) {
             status = recovered;
         }
+        if (status == null && recovering != null) {
+            status = BEING_RECOVERED + recovering;
+        }
         if (status == null) {
             long pid = start.path("pid").asLong(-1);
             boolean alive = pid > 0 && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
@@ -140,7 +166,7 @@ public record RunRecord(String runId, Path file, String started, String playbook
         }
         String runId = start.path("run").asText();
         return new RunRecord(runId, file, start.path("ts").asText(), start.path("playbook").asText(), status, start,
-                List.copyOf(steps.values()));
+                List.copyOf(steps.values()), recovering);
     }
 
     /** Every run under {@code directory}, newest first. */

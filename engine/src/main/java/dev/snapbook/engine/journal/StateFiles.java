@@ -35,6 +35,17 @@ public final class StateFiles {
     private StateFiles() {
     }
 
+    /**
+     * The reason in {@code e}, for a message that names the file itself: a {@link java.nio.file.FileSystemException}'s
+     * reason without the path it repeats, else the exception's message ({@code strerror}'s words, for a write).
+     */
+    public static String reason(IOException e) {
+        if (e instanceof java.nio.file.FileSystemException fse && fse.getReason() != null) {
+            return fse.getReason();
+        }
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    }
+
     /** {@code directory}, with every missing directory on its path created {@code 0700}. */
     public static Path directory(Path directory) throws IOException {
         Path dir = directory.toAbsolutePath();
@@ -54,6 +65,8 @@ public final class StateFiles {
                     throw e;
                 }
                 // made by another process at the same moment: theirs to set
+            } catch (IOException e) {
+                throw new IOException("cannot create the state directory " + p + ": " + reason(e), e);
             }
         }
         return directory;

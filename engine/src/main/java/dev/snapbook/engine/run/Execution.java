@@ -51,6 +51,31 @@ public final class Execution {
         this.listener = listener;
     }
 
+    /**
+     * What the steps of {@code playbook} lock ({@link dev.snapbook.engine.spi.Step#locks}), as far as their
+     * parameters resolve with the playbook's vars and {@code extraVars} alone; steps whose parameters need a
+     * registered result are left out (the plan finds theirs).
+     */
+    java.util.Set<String> lockNamesBeforePlanning(Playbook playbook, Map<String, Object> extraVars, Set<String> tags) {
+        java.util.Set<String> names = new java.util.TreeSet<>();
+        Bindings bindings = new Bindings(playbook.vars(), extraVars);
+        List<dev.snapbook.engine.model.StepCall> calls = new java.util.ArrayList<>(playbook.steps());
+        calls.addAll(playbook.onFailure());
+        calls.addAll(playbook.always());
+        for (dev.snapbook.engine.model.StepCall call : calls) {
+            dev.snapbook.engine.spi.Step step = catalog.get(call.type());
+            if (step == null || !Steps.selected(call, tags)) {
+                continue;
+            }
+            try {
+                names.addAll(step.locks(Steps.resolve(step, call, bindings)));
+            } catch (dev.snapbook.engine.spi.StepFailure | RuntimeException e) {
+                // its parameters need what an earlier step registers: the plan knows them
+            }
+        }
+        return names;
+    }
+
     /** Plans only; changes nothing. */
     public PlanReport plan(Playbook playbook, Map<String, Object> extraVars, Set<String> tags, RunContext context) {
         return new Planner(catalog).plan(playbook, extraVars, tags, facts.newWorld(context));
@@ -69,24 +94,50 @@ public final class Execution {
     public Result run(Playbook playbook, dev.snapbook.engine.load.PlaybookFiles.Source source,
                       Map<String, Object> extraVars, Set<String> tags, RunContext context,
                       Path stateDir, Confirmation confirmation) throws IOException {
+        // The plan that counts is made while the run holds the locks of the domains it works on: a plan made
+        // while another run works on the same domain would see that run's half-done state (a snapshot it
+        // dropped for a moment) and fail, or plan against it. The lock names come from each step's parameters
+        // resolved with the playbook's vars, and from a first plan (read-only) for the steps whose parameters
+        // need an earlier result. That first plan is the one used when no run can have held any of the locks
+        // while it was made (no lock file existed before it, nor after it; a run creates its lock file before
+        // it acts): then a plan that fails, or refuses the input, is reported without creating anything.
+        java.util.Set<String> names = lockNamesBeforePlanning(playbook, extraVars, tags);
+        boolean nobodyBefore = Locks.noneExist(stateDir, context.connectionUri(), names);
         PlanReport plan = plan(playbook, extraVars, tags, context);
-        if (!plan.feasible()) {
-            return new Result(plan, null, plan.invalidInput() ? RunStatus.REFUSED : RunStatus.PLAN_FAILED,
-                    "nothing was done: " + plan.failure());
+        if (plan.invalidInput()) {
+            return new Result(plan, null, RunStatus.REFUSED, "nothing was done: " + plan.failure());
         }
-        // A plan made while another run works on the same domain saw a half-done world: once that run has
-        // finished and the locks are ours, it is made again, and only then confirmed.
-        java.util.Set<String> lockNames = new java.util.TreeSet<>();
-        plan.steps().forEach(s -> lockNames.addAll(s.locks()));
+        plan.steps().forEach(s -> names.addAll(s.locks()));
+        boolean clean = nobodyBefore && Locks.noneExist(stateDir, context.connectionUri(), names);
+        if (!plan.feasible() && clean) {
+            return new Result(plan, null, RunStatus.PLAN_FAILED, "nothing was done: " + plan.failure());
+        }
+        String holder = "pid " + ProcessHandle.current().pid() + ", playbook '" + playbook.name() + "', since "
+                + java.time.Instant.now();
         Locks locks;
         try {
-            locks = Locks.acquire(stateDir, context.connectionUri(), lockNames, "pid " + ProcessHandle.current().pid()
-                    + ", playbook '" + playbook.name() + "', since " + java.time.Instant.now(), lockWait);
+            locks = Locks.acquire(stateDir, context.connectionUri(), names, holder, lockWait);
         } catch (Locks.Busy e) {
             return new Result(plan, null, RunStatus.REFUSED, "nothing was done: " + e.getMessage());
         }
-        if (locks.waited()) {
-            plan = plan(playbook, extraVars, tags, context);
+        try {
+            if (!clean || locks.waited()) {
+                plan = plan(playbook, extraVars, tags, context);
+                // a step may lock more now that the world changed; if taking that waits, plan once more
+                java.util.Set<String> planned = new java.util.TreeSet<>();
+                plan.steps().forEach(s -> planned.addAll(s.locks()));
+                boolean waitedBefore = locks.waited();
+                locks.acquireMore(stateDir, context.connectionUri(), planned, holder, lockWait);
+                if (locks.waited() && !waitedBefore) {
+                    plan = plan(playbook, extraVars, tags, context);
+                }
+            }
+        } catch (Locks.Busy e) {
+            locks.close();
+            return new Result(plan, null, RunStatus.REFUSED, "nothing was done: " + e.getMessage());
+        } catch (IOException | RuntimeException e) {
+            locks.close();
+            throw e;
         }
         if (!plan.feasible()) {
             locks.close();

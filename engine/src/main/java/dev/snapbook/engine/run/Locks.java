@@ -38,6 +38,7 @@ public final class Locks implements AutoCloseable {
 
     private final List<FileChannel> channels = new ArrayList<>();
     private final List<FileLock> held = new ArrayList<>();
+    private final java.util.Set<String> heldNames = new java.util.HashSet<>();
     private boolean waited;
 
     private Locks() {
@@ -51,16 +52,39 @@ public final class Locks implements AutoCloseable {
      */
     public static Locks acquire(Path stateDir, String connection, Iterable<String> names, String holder, Duration wait)
             throws IOException, Busy {
-        Path dir = StateFiles.directory(stateDir.resolve("locks"));
         Locks locks = new Locks();
         try {
-            for (String name : new TreeSet<String>(toList(names))) {
-                locks.take(dir.resolve(fileName(connection, name)), connection, name, holder, wait);
-            }
+            locks.acquireMore(stateDir, connection, names, holder, wait);
             return locks;
         } catch (IOException | Busy | RuntimeException e) {
             locks.close();
             throw e;
+        }
+    }
+
+    /**
+     * Takes, in addition to those held, every lock of {@code names} not held yet, in sorted order, waiting up
+     * to {@code wait} for each; on failure the locks held before are still held (the caller closes them).
+     */
+    public void acquireMore(Path stateDir, String connection, Iterable<String> names, String holder, Duration wait)
+            throws IOException, Busy {
+        Path dir = StateFiles.directory(stateDir.resolve("locks"));
+        for (String name : new TreeSet<String>(toList(names))) {
+            if (!heldNames.add(connection + "|" + name)) {
+                continue;
+            }
+            Path file = dir.resolve(fileName(connection, name));
+            try {
+                take(file, connection, name, holder, wait);
+            } catch (IOException e) {
+                // the JDK's message is strerror alone ("No space left on device"): say which file
+                heldNames.remove(connection + "|" + name);
+                throw new IOException("cannot write the lock file " + file + " (for " + name + "): "
+                        + StateFiles.reason(e), e);
+            } catch (Busy e) {
+                heldNames.remove(connection + "|" + name);
+                throw e;
+            }
         }
     }
 
@@ -74,11 +98,20 @@ public final class Locks implements AutoCloseable {
                 lock = channel.tryLock();
             } catch (OverlappingFileLockException e) {
                 lock = null; // held by another run in this same process
+            } catch (IOException e) {
+                channel.close();
+                throw e;
             }
             if (lock != null) {
-                channel.truncate(0);
-                channel.write(ByteBuffer.wrap((holder + "\n").getBytes(StandardCharsets.UTF_8)), 0);
-                channel.force(false);
+                try {
+                    channel.truncate(0);
+                    channel.write(ByteBuffer.wrap((holder + "\n").getBytes(StandardCharsets.UTF_8)), 0);
+                    channel.force(false);
+                } catch (IOException e) {
+                    // a full file system: release the lock and the file, which nothing else would close
+                    channel.close();
+                    throw e;
+                }
                 channels.add(channel);
                 held.add(lock);
                 return;
@@ -99,6 +132,21 @@ public final class Locks implements AutoCloseable {
                 throw new Busy("interrupted while waiting for " + name);
             }
         }
+    }
+
+    /**
+     * Whether no lock file exists yet for any of {@code names}: then no run holds any of them, since a run
+     * creates the file before it takes the lock and before it acts, and the files are never removed. Creates
+     * nothing.
+     */
+    public static boolean noneExist(Path stateDir, String connection, Iterable<String> names) {
+        Path dir = stateDir.resolve("locks");
+        for (String name : names) {
+            if (Files.exists(dir.resolve(fileName(connection, name)))) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**
@@ -125,6 +173,7 @@ public final class Locks implements AutoCloseable {
         }
         held.clear();
         channels.clear();
+        heldNames.clear();
         if (first != null) {
             throw first;
         }

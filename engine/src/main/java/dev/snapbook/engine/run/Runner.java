@@ -190,17 +190,25 @@ public final class Runner {
 
     /**
      * Undoes, newest first, the steps an interrupted run completed, then runs {@code on_failure}: what
-     * {@code snapbook recover --rollback} does.
+     * {@code snapbook recover --rollback} does. The journal's {@code run_started} names the run rolled back
+     * ({@code rollback_of}) and holds {@code origin} (the playbook's text), and each step to undo is journalled
+     * ({@code step_restored}) before the first undo: a rollback killed half-way is itself recoverable.
      */
     public RunListener.RunFinished rollBack(Playbook playbook, Map<String, Object> extraVars, RunContext context,
-                                            Journal journal, Resume resume) {
+                                            Journal journal, Map<String, Object> origin, Resume resume) {
         Bindings bindings = new Bindings(playbook.vars(), extraVars);
         List<StepReport> reports = new ArrayList<>();
         List<String> problems = new ArrayList<>();
         Deque<Done> done = new ArrayDeque<>();
-        journal.write("run_started", Map.of("playbook", playbook.name(), "source", String.valueOf(playbook.source()),
-                "connection", context.connectionUri(), "rollback_of", resume.resumedFrom(),
-                "pid", ProcessHandle.current().pid()));
+        Map<String, Object> start = new LinkedHashMap<>();
+        start.put("playbook", playbook.name());
+        start.put("source", String.valueOf(playbook.source()));
+        start.put("extra_vars", extraVars);
+        start.put("connection", context.connectionUri());
+        start.put("rollback_of", resume.resumedFrom());
+        start.put("pid", ProcessHandle.current().pid());
+        start.putAll(origin);
+        journal.write("run_started", start);
         listener.onRunStarted(new RunListener.RunStarted(journal.runId(), playbook.name(), journal.file().toString()));
         boolean incomplete;
         try {
@@ -247,8 +255,16 @@ public final class Runner {
             int reportIndex = reports.size();
             reports.add(report("steps", c.index(), call, c.changed() ? StepStatus.CHANGED : StepStatus.OK, c.changed(),
                     true, "completed by run " + resume.resumedFrom()));
-            journal.write("step_restored", Map.of("section", "steps", "index", c.index(), "type", call.type(),
-                    "params", c.params(), "captured", c.captured(), "changed", c.changed(), "data", c.data()));
+            Map<String, Object> entry = new LinkedHashMap<>();
+            entry.put("section", "steps");
+            entry.put("index", c.index());
+            entry.put("type", call.type());
+            entry.put("name", call.displayName());
+            entry.put("params", c.params());
+            entry.put("captured", c.captured());
+            entry.put("changed", c.changed());
+            entry.put("data", c.data());
+            journal.write("step_restored", entry);
             out.add(new Done(reportIndex, call, step, params, c.captured(), outcome));
         }
         return out;
@@ -482,8 +498,18 @@ public final class Runner {
             if (reversibility == Reversibility.NOTHING_TO_UNDO && !hasRollbackSteps) {
                 continue;
             }
-            journal.write("undo_started", Map.of("type", d.call().type(), "name", d.call().displayName(),
-                    "captured", d.captured()));
+            // the step's section and index, so that a recovery of this journal knows which step was undone
+            StepReport undoing = d.reportIndex() >= 0 ? reports.get(d.reportIndex()) : null;
+            Map<String, Object> which = new LinkedHashMap<>();
+            which.put("type", d.call().type());
+            which.put("name", d.call().displayName());
+            if (undoing != null) {
+                which.put("section", undoing.section());
+                which.put("index", undoing.index());
+            }
+            Map<String, Object> started = new LinkedHashMap<>(which);
+            started.put("captured", d.captured());
+            journal.write("undo_started", started);
             List<String> undoProblems = new ArrayList<>();
             if (reversibility == Reversibility.REVERSIBLE) {
                 try {
@@ -502,7 +528,10 @@ public final class Runner {
                 }
             }
             boolean ok = undoProblems.isEmpty();
-            journal.write("undo_finished", Map.of("type", d.call().type(), "ok", ok, "problems", undoProblems));
+            Map<String, Object> finished = new LinkedHashMap<>(which);
+            finished.put("ok", ok);
+            finished.put("problems", undoProblems);
+            journal.write("undo_finished", finished);
             incomplete |= !ok;
             problems.addAll(undoProblems);
             if (d.reportIndex() >= 0) {

@@ -64,7 +64,7 @@ public final class TestSteps {
         }
     }
 
-    /** {@code test.set}: sets a counter; undo puts the old value back. */
+    /** {@code test.set}: sets a counter; undo puts the old value back (when the outcome says it changed it). */
     public static final class SetCounter implements Step {
         public String name() {
             return "test.set";
@@ -112,6 +112,11 @@ public final class TestSteps {
 
         @Override
         public void undo(Params p, Map<String, Object> captured, Outcome o, StepContext c) {
+            if (!o.changed()) {
+                // like the real steps: an outcome that changed nothing has nothing to undo
+                ledger(c).log.add("undo " + p.string("counter") + " skipped: unchanged");
+                return;
+            }
             ledger(c).log.add("undo " + p.string("counter"));
             long previous = ((Number) captured.get("previous")).longValue();
             if (previous < 0) {

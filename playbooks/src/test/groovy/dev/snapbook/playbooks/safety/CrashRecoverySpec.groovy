@@ -95,6 +95,118 @@ class CrashRecoverySpec extends ExternalRecipeSupport {
         [after, action] << [(1..7), ['rollback', 'resume']].combinations()
     }
 
+    // ---- kills inside a step, and inside the recovery itself -------------------------------------------------
+
+    def "recover --rollback itself killed between two undos, then recovered: the VM runs on its old disk, every write there"() {
+        given: 'a revert with an undo pause between stopping the VM and the revert, killed after the revert'
+        copyWithInserted('external-snapshot-revert', [
+                4: "  - test.undo_pause: { reached: \"${undoReached()}\", unless_exists: \"${undoRelease()}\" }",
+                5: "  - test.pause: { reached: \"${reached()}\", unless_exists: \"${release()}\" }"])
+        def filesBefore = hashes().keySet()
+        startChild('external-snapshot-revert', [domain: vm.name(), snapshot: 's1', timeout: '1s'])
+        awaitPause()
+        kill()
+        def run = interrupted()
+
+        when: 'recover --rollback runs in a child process and is killed in the undo pause'
+        startRecoverChild(run.runId())
+        awaitFile(undoReached())
+
+        then: 'the revert was undone, the VM not yet started again; the original says who is recovering it'
+        kill() == 137
+        vm.state() == PowerState.SHUTOFF
+        activeFile() == file('vda.s2').toString()
+        def original = RunRecord.read(run.file())
+        original.status() == RunRecord.BEING_RECOVERED + original.recoveryRun()
+        def rollback = RunRecord.read(state.resolve(original.recoveryRun() + '.jsonl'))
+        rollback.status() == 'interrupted'
+        rollback.rollbackOf() == run.runId()
+        rollback.start().path('playbook_text').asText().contains('test.undo_pause')
+
+        when: 'the original cannot be recovered past it'
+        def refused = stderrOf { Main.execute('recover', run.runId(), '--rollback') }
+
+        then:
+        refused.code == 2
+        refused.text.contains("snapbook recover ${rollback.runId()} --rollback")
+
+        when: 'the killed rollback is recovered: it finishes the rollback'
+        Files.createFile(undoRelease())
+        int rc = Main.execute('recover', rollback.runId(), '--rollback')
+
+        then: 'running on the original disk, every write visible, both snapshots as they were, no file left over'
+        rc == 1
+        vm.state() == PowerState.RUNNING
+        activeFile() == file('vda.s2').toString()
+        visible(file('vda.s2')) == [A, B, C] as Set
+        snapshots() == ['s1', 's2']
+        vm.libvirt().snapshotCurrent(vm.name()) == 's2'
+        hashes().keySet() == filesBefore
+        chainHealthy()
+
+        and: 'both journals say they were recovered'
+        RunRecord.read(rollback.file()).status().startsWith('recovered (rollback by run ')
+        RunRecord.read(run.file()).status().startsWith('recovered (rollback by run ')
+    }
+
+    def "external-snapshot-revert killed while it waits for the guest to shut down, the guest then stops: recover --rollback starts it on its old disk"() {
+        given: 'a long shutdown timeout: the lab VM, with no guest OS, ignores the ACPI request, so the step waits'
+        def filesBefore = hashes().keySet()
+        startChild('external-snapshot-revert', [domain: vm.name(), snapshot: 's1', timeout: '120s'])
+        awaitJournal { it.contains('"event":"step_started"') && it.contains('"type":"domain.shutdown"') }
+        Thread.sleep(1500)
+
+        when: 'the run is killed in the wait, and the guest finishes shutting down afterwards'
+        kill()
+        vm.destroy()
+        def run = interrupted()
+
+        then:
+        !run.steps().find { it.type() == 'domain.shutdown' }.applied()
+
+        when:
+        int rc = recover(run, 'rollback')
+
+        then: 'the shutdown is found done, so undone: the VM runs again, on its own disk with every write'
+        rc == 1
+        vm.state() == PowerState.RUNNING
+        activeFile() == file('vda.s2').toString()
+        visible(file('vda.s2')) == [A, B, C] as Set
+        snapshots() == ['s1', 's2']
+        hashes().keySet() == filesBefore
+        chainHealthy()
+    }
+
+    def "external-snapshot-revert killed inside its domain.start, after the VM started: recover --rollback stops it, undoes the revert, starts it on its old disk"() {
+        given: 'a run paused after the start, its journal cut back to the start\'s step_started entry: what a SIGKILL'
+        // between virDomainCreate returning and the journal hearing back leaves behind
+        copyWithPause('external-snapshot-revert', 6)
+        def filesBefore = hashes().keySet()
+        startChild('external-snapshot-revert', [domain: vm.name(), snapshot: 's1', timeout: '1s'])
+        awaitPause()
+        kill()
+        cutJournalAfterStart('domain.start')
+        def run = interrupted()
+
+        expect: 'the VM runs on the revert overlay, and the journal never heard back from the start'
+        vm.state() == PowerState.RUNNING
+        activeFile() != file('vda.s2').toString()
+        !run.steps().find { it.type() == 'domain.start' }.applied()
+
+        when:
+        int rc = recover(run, 'rollback')
+
+        then: 'running on the original disk, every write visible, the revert overlay gone'
+        rc == 1
+        vm.state() == PowerState.RUNNING
+        activeFile() == file('vda.s2').toString()
+        visible(file('vda.s2')) == [A, B, C] as Set
+        snapshots() == ['s1', 's2']
+        vm.libvirt().snapshotCurrent(vm.name()) == 's2'
+        hashes().keySet() == filesBefore
+        chainHealthy()
+    }
+
     // ---- flatten-commit ------------------------------------------------------------------------------------
 
     def "flatten-commit killed after step #after, then recover --#action: running, consistent disk, no data lost"() {
@@ -298,6 +410,77 @@ class CrashRecoverySpec extends ExternalRecipeSupport {
     Path reached() { tmp.resolve('reached') }
 
     Path release() { tmp.resolve('release') }
+
+    Path undoReached() { tmp.resolve('undo-reached') }
+
+    Path undoRelease() { tmp.resolve('undo-release') }
+
+    /** A user copy of recipe {@code name} with a line inserted after each step number (1-based) given. */
+    void copyWithInserted(String name, Map<Integer, String> after) {
+        List<String> lines = CrashRecoverySpec.getResourceAsStream("/snapbook/recipes/${name}.yml").text.readLines()
+        int steps = lines.indexOf('steps:')
+        List<Integer> starts = []
+        for (int i = steps + 1; i < lines.size() && (lines[i].startsWith(' ') || lines[i].isEmpty()); i++) {
+            if (lines[i].startsWith('  - ')) {
+                starts << i
+            }
+        }
+        after.keySet().sort().reverse().each { int n ->
+            assert n >= 1 && n < starts.size()
+            lines.add(starts[n], after[n])
+        }
+        Files.writeString(tmp.resolve('recipes').resolve(name + '.yml'), lines.join('\n') + '\n')
+    }
+
+    /** {@code snapbook recover RUN_ID --rollback} in a child JVM with this spec's state directory. */
+    void startRecoverChild(String runId) {
+        List<String> cmd = [Path.of(System.getProperty('java.home'), 'bin', 'java').toString(),
+                            "-Dsnapbook.state=${state}".toString(), '-cp', System.getProperty('java.class.path'),
+                            'dev.snapbook.engine.cli.Main', 'recover', runId, '--rollback']
+        child = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(tmp.resolve('child.log').toFile()).start()
+    }
+
+    void awaitFile(Path file) {
+        long end = System.currentTimeMillis() + 180_000
+        while (!Files.exists(file)) {
+            if (!child.alive) {
+                throw new AssertionError("the child ended before ${file} (exit ${child.exitValue()}):\n${childLog()}")
+            }
+            if (System.currentTimeMillis() > end) {
+                throw new AssertionError("no ${file} within 3 minutes:\n${childLog()}")
+            }
+            Thread.sleep(100)
+        }
+    }
+
+    /** Waits until the (only) journal under the state directory satisfies {@code condition}. */
+    void awaitJournal(Closure<Boolean> condition) {
+        long end = System.currentTimeMillis() + 180_000
+        while (true) {
+            def journals = Files.isDirectory(state) ? Files.list(state).withCloseable { s ->
+                s.filter { it.toString().endsWith('.jsonl') }.toList() } : []
+            if (journals.size() == 1 && condition(Files.readString(journals[0]))) {
+                return
+            }
+            if (!child.alive) {
+                throw new AssertionError("the run ended first (exit ${child.exitValue()}):\n${childLog()}")
+            }
+            if (System.currentTimeMillis() > end) {
+                throw new AssertionError("the journal did not get there within 3 minutes:\n${childLog()}")
+            }
+            Thread.sleep(100)
+        }
+    }
+
+    /** Drops every entry of the only journal after the {@code step_started} of the step of {@code type}. */
+    void cutJournalAfterStart(String type) {
+        def journals = Files.list(state).withCloseable { s -> s.filter { it.toString().endsWith('.jsonl') }.toList() }
+        assert journals.size() == 1
+        List<String> lines = Files.readAllLines(journals[0])
+        int at = lines.findIndexOf { it.contains('"event":"step_started"') && it.contains("\"type\":\"${type}\"") }
+        assert at >= 0
+        Files.write(journals[0], lines.subList(0, at + 1).collect { it + '\n' }.join('').bytes)
+    }
 
     /** Whether step {@code index} of the run did work (steps skipped by {@code when} are not journalled). */
     static boolean ran(RunRecord run, int index) {

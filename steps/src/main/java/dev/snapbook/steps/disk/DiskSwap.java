@@ -49,7 +49,9 @@ import java.util.Map;
  * repeated in full just before redefining.
  *
  * <p>Result: {@code {domain, disk, file, format, previous_file, previous_format}}. Verification re-reads the
- * persistent XML. Undo redefines the domain with the persistent XML captured before (secrets included).
+ * persistent XML. Undo redefines the domain with the persistent XML captured before; the capture holds no
+ * secret (it is read without {@code VIR_DOMAIN_XML_SECURE}), and the display passwords the domain has when
+ * undo runs are put back into it ({@link Libvirt#redefineKeepingSecrets}).
  */
 public final class DiskSwap implements Step {
 
@@ -89,7 +91,8 @@ public final class DiskSwap implements Step {
 
     @Override
     public String undoes() {
-        return "Redefines the domain with the persistent XML captured before the swap, secrets included.";
+        return "Redefines the domain with the persistent XML captured before the swap (captured without secrets;"
+                + " the display passwords libvirt has at undo time are kept).";
     }
 
     @Override
@@ -137,14 +140,19 @@ public final class DiskSwap implements Step {
         world.put(DomainFacts.key(name), new DomainFacts(name, domain.state(), domain.persistent(), disks));
         DiskSourceEditor.Change change = new DiskSourceEditor.Change(target, disk.source(), disk.format(), file,
                 format, 0);
-        return Planned.change(List.of("virDomainGetXMLDesc(" + name + ", INACTIVE|SECURE)",
-                "edit " + change.describe(), "virDomainDefineXML(" + name + ")"), result);
+        return Planned.change(List.of("virDomainGetXMLDesc(" + name + ", INACTIVE)",
+                "edit " + change.describe(), "virDomainDefineXML(" + name + "), keeping its display passwords"),
+                result);
     }
 
-    /** The persistent definition, secrets included, exactly as undo must restore it. */
+    /**
+     * The persistent definition as undo must restore it, read without {@code VIR_DOMAIN_XML_SECURE}: the journal
+     * never holds a display password. Undo puts back the passwords libvirt has at that time
+     * ({@link Libvirt#redefineKeepingSecrets}); disk.swap does not change them.
+     */
     @Override
     public Map<String, Object> capture(Params params, StepContext context) throws StepFailure {
-        return Map.of("persistent_xml", Libvirt.session(context).persistentXmlWithSecrets(params.string("domain")));
+        return Map.of("persistent_xml", Libvirt.session(context).xmlDesc(params.string("domain"), XmlView.INACTIVE));
     }
 
     @Override
@@ -155,7 +163,7 @@ public final class DiskSwap implements Step {
         String format = params.string("format");
         Libvirt libvirt = Libvirt.session(context);
         refuseState(name, libvirt.persistent(name), libvirt.state(name));
-        String xml = libvirt.persistentXmlWithSecrets(name);
+        String xml = libvirt.xmlDesc(name, XmlView.INACTIVE);
         DiskFacts disk = fileDisk(name, target, disks(xml, name));
         if (!Files.isRegularFile(Path.of(file))) {
             throw new StepFailure("image " + file + " does not exist", "create it first");
@@ -185,7 +193,7 @@ public final class DiskSwap implements Step {
                     + name, e);
         }
         context.trace("edit " + change.describe());
-        libvirt.defineXml(edited);
+        libvirt.redefineKeepingSecrets(edited);
         return Outcome.changed("disk " + target + " of " + name + " now uses " + file + " (" + format + "), was "
                 + disk.source(), result);
     }
@@ -215,7 +223,7 @@ public final class DiskSwap implements Step {
                     + ": the journal has no captured XML", "restore the disk by hand: virsh edit "
                     + params.string("domain"));
         }
-        Libvirt.session(context).defineXml(xml);
+        Libvirt.session(context).redefineKeepingSecrets(xml);
     }
 
     private static void refuseState(String name, boolean persistent, PowerState state) throws StepFailure {

@@ -186,7 +186,7 @@ public final class DomainDefine implements Step {
         Libvirt libvirt = Libvirt.session(context);
         Object previous = captured.get("previous_xml");
         if (previous != null) {
-            libvirt.defineXml((String) previous);
+            libvirt.redefineKeepingSecrets((String) previous);
         } else if (libvirt.exists(name)) {
             libvirt.undefine(name, EnumSet.noneOf(Libvirt.UndefineOption.class));
         }

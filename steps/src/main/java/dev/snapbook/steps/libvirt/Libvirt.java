@@ -57,6 +57,9 @@ public final class Libvirt implements AutoCloseable {
      */
     private static final org.libvirt.jna.Libvirt.VirErrorCallback QUIET = (userData, error) -> { };
 
+    // VIR_DOMAIN_XML_SECURE: include the secrets (display passwords); read only by redefineKeepingSecrets.
+    private static final int XML_SECURE = 1;
+
     // VIR_DOMAIN_QEMU_MONITOR_COMMAND_HMP: the command is human monitor syntax, not QMP JSON.
     private static final int MONITOR_HMP = 1;
 
@@ -276,19 +279,29 @@ public final class Libvirt implements AutoCloseable {
         }
     }
 
-    /** Whether {@code e} says the connection to libvirtd is gone rather than that the call was refused. */
+    /**
+     * Whether {@code e} says the connection to libvirtd is gone rather than that the call was refused. Only
+     * the connection's own errors count ({@code VIR_ERR_NO_CONNECT}, {@code VIR_ERR_RPC}, any error raised by
+     * the RPC layer, {@code VIR_FROM_RPC}) or a connection that {@code virConnectIsAlive} reports closed.
+     * {@code VIR_ERR_SYSTEM_ERROR} alone is not enough: libvirtd raises it for any failed system call on the
+     * host (a missing directory, a full disk), which says nothing about the connection.
+     */
     private boolean lost(StepFailure e) {
-        org.libvirt.Error error = e.getCause() instanceof LibvirtException le ? le.getError()
-                : e.getCause() instanceof BlockJobsNative.NativeError ne ? ne.error : null;
+        org.libvirt.Error error = libvirtError(e);
         if (error == null) {
             return false;
         }
         ErrorNumber code = error.getCode();
-        if (code == ErrorNumber.VIR_ERR_NO_CONNECT || code == ErrorNumber.VIR_ERR_SYSTEM_ERROR
-                || code == ErrorNumber.VIR_ERR_RPC) {
+        if (code == ErrorNumber.VIR_ERR_NO_CONNECT || code == ErrorNumber.VIR_ERR_RPC
+                || error.getDomain() == org.libvirt.Error.ErrorDomain.VIR_FROM_RPC) {
             return true;
         }
-        return code == ErrorNumber.VIR_ERR_INTERNAL_ERROR && dead();
+        return dead();
+    }
+
+    private static org.libvirt.Error libvirtError(StepFailure e) {
+        return e.getCause() instanceof LibvirtException le ? le.getError()
+                : e.getCause() instanceof BlockJobsNative.NativeError ne ? ne.error : null;
     }
 
     /** Whether the connection is closed ({@code virConnectIsAlive}); "internal error: client socket is closed". */
@@ -380,8 +393,11 @@ public final class Libvirt implements AutoCloseable {
                     + "; list the domains with: virsh -c " + uri + " list --all";
             case VIR_ERR_OPERATION_INVALID -> "the domain is not in a state that allows this; check it with: virsh -c "
                     + uri + " domstate --reason " + name;
-            case VIR_ERR_NO_CONNECT, VIR_ERR_SYSTEM_ERROR, VIR_ERR_RPC -> "the connection to libvirtd was lost or"
+            case VIR_ERR_NO_CONNECT, VIR_ERR_RPC -> "the connection to libvirtd was lost or"
                     + " refused; check: virsh -c " + uri + " version";
+            case VIR_ERR_SYSTEM_ERROR -> error.getDomain() == org.libvirt.Error.ErrorDomain.VIR_FROM_RPC || dead()
+                    ? "the connection to libvirtd was lost; check: virsh -c " + uri + " version"
+                    : SystemError.hint(error.getInt1(), error.getMessage());
             case VIR_ERR_INTERNAL_ERROR -> dead() ? "the connection to libvirtd was lost; check: virsh -c " + uri
                     + " version" : "see the domain's log (/var/log/libvirt/qemu/" + name + ".log) and libvirtd's log";
             case VIR_ERR_AUTH_FAILED, VIR_ERR_AUTH_CANCELLED -> "snapbook has no permission on " + uri
@@ -740,12 +756,40 @@ public final class Libvirt implements AutoCloseable {
     // ---- image family (image.delete / DiskStates: who uses a file) ----
 
     /**
-     * The persistent definition with its secrets ({@code virDomainGetXMLDesc} with
-     * {@code VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_SECURE}): what must be saved to redefine the domain
-     * exactly as it was, graphics passwords included (disk.swap's undo).
+     * Redefines a domain from a definition read without its secrets ({@code virDomainDefineXML}), as steps
+     * capture and edit it: the passwords of the domain's current persistent definition are read from libvirt
+     * at this moment ({@code virDomainGetXMLDesc} with {@code VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_SECURE})
+     * and re-inserted ({@link DomainSecrets}), so that the redefinition does not drop them. The secrets stay in
+     * this method: they are never returned, traced, or journalled. A domain not defined yet is simply defined.
+     * Returns the domain's name.
      */
-    public String persistentXmlWithSecrets(String name) throws StepFailure {
-        return read("virDomainGetXMLDesc[INACTIVE|SECURE]", name, d -> d.getXMLDesc(XmlView.INACTIVE.flag | 1));
+    public String redefineKeepingSecrets(String xml) throws StepFailure {
+        String name = domainName(xml);
+        String toDefine = xml;
+        if (name != null && exists(name)) {
+            String secure = read("virDomainGetXMLDesc[INACTIVE|SECURE]", name,
+                    d -> d.getXMLDesc(XmlView.INACTIVE.flag | XML_SECURE));
+            try {
+                toDefine = DomainSecrets.reinsert(xml, secure, "the definition of " + name);
+            } catch (dev.snapbook.steps.xml.SafeXml.Refused e) {
+                throw new StepFailure(e.getMessage(), "inspect it with: virsh -c " + uri + " dumpxml --inactive "
+                        + name, e);
+            }
+            if (!toDefine.equals(xml)) {
+                trace.accept("the definition of " + name + " keeps its current display passwords");
+            }
+        }
+        return defineXml(toDefine);
+    }
+
+    private static String domainName(String xml) throws StepFailure {
+        try {
+            org.w3c.dom.Element name = dev.snapbook.steps.xml.SafeXml.child(
+                    dev.snapbook.steps.xml.SafeXml.parse(xml, "a domain definition").getDocumentElement(), "name");
+            return name == null ? null : name.getTextContent().strip();
+        } catch (dev.snapbook.steps.xml.SafeXml.Refused e) {
+            throw new StepFailure(e.getMessage(), "the domain definition to write is not valid XML", e);
+        }
     }
 
     /**

@@ -512,7 +512,7 @@ final class SnapshotCreation {
             throw new StepFailure(ex.getMessage(), null, ex);
         }
         Objects.requireNonNull(dom);
-        libvirt.defineXml(xml);
+        libvirt.redefineKeepingSecrets(xml);
         libvirt.snapshotDelete(r.domain(), r.name(), EnumSet.of(Libvirt.SnapshotDeleteOption.METADATA_ONLY));
         String previousCurrent = (String) captured.get("previous_current");
         if (previousCurrent != null && !previousCurrent.equals(libvirt.snapshotCurrent(r.domain()))) {

@@ -216,7 +216,7 @@ public final class SnapshotRevert implements Step {
                     xml = DomainXml.withDiskSource(xml, d.disk(), d.overlay(), "qcow2",
                             "the persistent XML of " + domain);
                 }
-                libvirt.defineXml(xml);
+                libvirt.redefineKeepingSecrets(xml);
             } catch (SafeXml.Refused | StepFailure e) {
                 for (String file : created) {
                     try {
@@ -302,7 +302,7 @@ public final class SnapshotRevert implements Step {
                 throw new StepFailure("cannot undo the revert of " + domain + " while it runs on the new overlays",
                         "shut it down (domain.shutdown) and undo again");
             }
-            libvirt.defineXml((String) captured.get("inactive_xml"));
+            libvirt.redefineKeepingSecrets((String) captured.get("inactive_xml"));
             for (Object d : ((Map<String, Object>) outcome.data().get("disks")).values()) {
                 DiskStates.deleteCreated((String) ((Map<String, Object>) d).get("source"), context);
             }
@@ -430,7 +430,7 @@ public final class SnapshotRevert implements Step {
         if (k == null) {
             return;
         }
-        libvirt.defineXml(inactiveXml);
+        libvirt.redefineKeepingSecrets(inactiveXml);
         libvirt.snapshotDelete(domain, kept, EnumSet.of(Libvirt.SnapshotDeleteOption.METADATA_ONLY));
         for (SnapshotDisk d : k.externalDisks()) {
             if (d.file() != null) {

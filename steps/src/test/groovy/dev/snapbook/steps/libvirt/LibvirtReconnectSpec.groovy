@@ -49,6 +49,34 @@ class LibvirtReconnectSpec extends Specification {
         vm.state() == PowerState.RUNNING
     }
 
+    def "a failed system call in libvirtd (a missing directory) is a plain failure naming the file: no reconnect, no outcome unknown"() {
+        given:
+        List<String> trace = []
+        def traced = Libvirt.open(LabVm.URI, { trace << it })
+        def overlay = vm.dir().resolve('no-such-dir').resolve('o.qcow2')
+        def xml = "<domainsnapshot><name>s1</name><disks><disk name='vda' snapshot='external'>" +
+                "<source file='${overlay}'/></disk></disks></domainsnapshot>"
+
+        when:
+        traced.snapshotCreateXml(vm.name(), xml, EnumSet.of(Libvirt.SnapshotCreateOption.DISK_ONLY,
+                Libvirt.SnapshotCreateOption.ATOMIC))
+
+        then:
+        def e = thrown(StepFailure)
+        !(e instanceof StepFailure.OutcomeUnknown)
+        e.message.contains(overlay.toString())
+        e.message.contains('No such file or directory')
+        e.hint().contains("'${overlay}' or its directory does not exist")
+        trace.every { !it.contains('again') }
+
+        and: 'nothing changed, and the same connection still answers'
+        traced.snapshotNames(vm.name()) == []
+        vm.state() == PowerState.RUNNING
+
+        cleanup:
+        traced?.close()
+    }
+
     def "after a libvirtd restart a read reconnects once and answers"() {
         when:
         Libvirtd.restart()
