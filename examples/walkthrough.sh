@@ -68,7 +68,7 @@ write 0xe5 4M
 "$sb" show "$dom"
 
 say "each revert kept the state before it as a snapshot: back to the one before the first revert: A, C and D"
-run recipe:external-snapshot-revert -e domain="$dom" -e snapshot=snapbook-before-revert-e1
+run recipe:external-snapshot-revert -e domain="$dom" -e snapshot=snapbook-before-revert-e1 -e timeout=5s
 expect 0xa1 0 yes
 expect 0xc3 2M yes
 expect 0xd4 3M yes
