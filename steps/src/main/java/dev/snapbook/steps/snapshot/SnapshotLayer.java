@@ -1,6 +1,5 @@
 package dev.snapbook.steps.snapshot;
 
-import dev.snapbook.engine.spi.FactSource;
 import dev.snapbook.engine.spi.Outcome;
 import dev.snapbook.engine.spi.Param;
 import dev.snapbook.engine.spi.ParamType;
@@ -11,18 +10,18 @@ import dev.snapbook.engine.spi.StepContext;
 import dev.snapbook.engine.spi.StepFailure;
 import dev.snapbook.engine.spi.Verification;
 import dev.snapbook.engine.spi.World;
+import dev.snapbook.engine.world.FactSources;
 import dev.snapbook.steps.domain.DiskFacts;
 import dev.snapbook.steps.domain.DomainFacts;
 import dev.snapbook.steps.domain.Domains;
 import dev.snapbook.steps.image.BackingChain;
+import dev.snapbook.steps.image.ImageFacts;
 import dev.snapbook.steps.state.DiskState;
 import dev.snapbook.steps.state.DiskStates;
-import dev.snapbook.steps.image.ImageFacts;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.ServiceLoader;
 
 /**
  * Step {@code snapshot.layer}: reads, read-only, what deleting one external snapshot S merges, and refuses the
@@ -109,16 +108,7 @@ public final class SnapshotLayer implements Step {
 
     /** A world observed from the real system now, through the fact sources on the class path. */
     private static World now(StepContext context) {
-        Map<String, FactSource> sources = new LinkedHashMap<>();
-        ServiceLoader.load(FactSource.class, SnapshotLayer.class.getClassLoader())
-                .forEach(s -> sources.put(s.kind(), s));
-        return new World(key -> {
-            FactSource source = sources.get(key.kind());
-            if (source == null) {
-                throw new StepFailure("no fact source for kind '" + key.kind() + "'");
-            }
-            return source.observe(key.id(), context);
-        });
+        return FactSources.load(SnapshotLayer.class.getClassLoader()).newWorld(context);
     }
 
     static Map<String, Object> analyse(Params params, World world) throws StepFailure {

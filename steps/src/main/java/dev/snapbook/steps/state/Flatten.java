@@ -55,11 +55,7 @@ public record Flatten(String domain, String disk, boolean commit, List<String> c
     public static Flatten commit(DiskStates states, String domain, String disk, List<String> chain,
                                  boolean dropSnapshots) throws StepFailure {
         Set<String> droppable = dropSnapshots ? droppable(states, domain, disk, chain) : Set.of();
-        String where = domain + "/" + disk;
-        if (chain.size() < 2) {
-            throw new StepFailure("disk " + where + " has no backing file (" + chain.get(0)
-                    + " stands alone): there is nothing to commit", null);
-        }
+        String where = requireBacking(domain, disk, chain, "commit");
         for (int k = 1; k < chain.size(); k++) {
             List<DiskState> broken = others(states.brokenByCommit(chain.subList(0, k), chain.get(k)), domain, disk);
             List<DiskState> kept = broken.stream().filter(s -> !droppedBy(s, domain, droppable)).toList();
@@ -91,11 +87,7 @@ public record Flatten(String domain, String disk, boolean commit, List<String> c
     public static Flatten pull(DiskStates states, String domain, String disk, List<String> chain,
                                boolean dropSnapshots) throws StepFailure {
         Set<String> droppable = dropSnapshots ? droppable(states, domain, disk, chain) : Set.of();
-        String where = domain + "/" + disk;
-        if (chain.size() < 2) {
-            throw new StepFailure("disk " + where + " has no backing file (" + chain.get(0)
-                    + " stands alone): there is nothing to pull", null);
-        }
+        String where = requireBacking(domain, disk, chain, "pull");
         refusePullInto(states, chain.get(0), where);
         int base = chain.size();
         String stop = null;
@@ -120,6 +112,17 @@ public record Flatten(String domain, String disk, boolean commit, List<String> c
             }
         }
         return new Flatten(domain, disk, false, chain, base, pulled, List.copyOf(drops), stop);
+    }
+
+    /** The disk's name for messages; refuses a chain without a backing file, where there is nothing to merge. */
+    private static String requireBacking(String domain, String disk, List<String> chain, String merge)
+            throws StepFailure {
+        String where = domain + "/" + disk;
+        if (chain.size() < 2) {
+            throw new StepFailure("disk " + where + " has no backing file (" + chain.get(0)
+                    + " stands alone): there is nothing to " + merge, null);
+        }
+        return where;
     }
 
     /**

@@ -78,8 +78,8 @@ class DiskSourceEditorSpec extends Specification {
         'DOCTYPE'                      | "<!DOCTYPE domain [<!ENTITY x SYSTEM 'file:///etc/passwd'>]><domain>&x;</domain>"
     }
 
-    @Requires(value = { Files.isDirectory(DiskSourceEditorSpec.corpus()) },
-            reason = 'the libvirt XML corpus (shared/corpus/libvirt) is not present')
+    @Requires(value = { Files.isDirectory(DiskSourceEditorSpec.corpus()) || System.getenv('CI') },
+            reason = 'the libvirt XML corpus (shared/corpus/libvirt) is not present (in CI, with CI set, the spec runs and fails)')
     def "over every document of the libvirt corpus, swaps each file disk exactly and refuses the others clearly"() {
         given:
         def files = Files.walk(corpus()).withCloseable { s -> s.filter { it.toString().endsWith('.xml') }.sorted().toList() }

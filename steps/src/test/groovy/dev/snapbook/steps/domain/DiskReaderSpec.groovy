@@ -98,8 +98,8 @@ class DiskReaderSpec extends Specification {
         e.message.contains('DOCTYPE')
     }
 
-    @Requires(value = { Files.isDirectory(DiskReaderSpec.corpus()) },
-            reason = 'the libvirt XML corpus (shared/corpus/libvirt) is not present')
+    @Requires(value = { Files.isDirectory(DiskReaderSpec.corpus()) || System.getenv('CI') },
+            reason = 'the libvirt XML corpus (shared/corpus/libvirt) is not present (in CI, with CI set, the spec runs and fails)')
     def "reads or clearly refuses every document of the libvirt corpus, never crashing"() {
         given:
         def files = Files.walk(corpus()).withCloseable { s ->

@@ -62,8 +62,8 @@ class SnapshotReaderSpec extends Specification {
         'a doctype'            | '<!DOCTYPE x [<!ENTITY a "b">]><domainsnapshot><name>&a;</name></domainsnapshot>'                    || 'DOCTYPE'
     }
 
-    @Requires(value = { Files.isDirectory(SnapshotReaderSpec.corpus()) },
-            reason = 'the libvirt XML corpus (shared/corpus/libvirt/snapshot) is not present')
+    @Requires(value = { Files.isDirectory(SnapshotReaderSpec.corpus()) || System.getenv('CI') },
+            reason = 'the libvirt XML corpus (shared/corpus/libvirt/snapshot) is not present (in CI, with CI set, the spec runs and fails)')
     def "reads or clearly refuses every snapshot document of the libvirt corpus"() {
         given:
         def files = Files.walk(corpus()).withCloseable { s -> s.filter { it.toString().endsWith('.xml') }.sorted().toList() }
