@@ -133,11 +133,11 @@ class ProgressBarTerminalSpec extends Specification {
         lines.size() >= 2
         lines.last().endsWith(' 100%')
 
-        and: '-v: each libvirt call and qemu-img command line, in the order made'
+        and: '-v: each libvirt call, in the order made; the images are read in-process (no qemu-img info process)'
         def commit = out.findIndexOf { it.startsWith('  > virDomainBlockCommit[vda, base=' + vm.disk()) }
         def jobInfo = out.findLastIndexOf { it.startsWith('  > virDomainGetBlockJobInfo[vda]') }
         def info = out.findIndexOf { it.startsWith('  > qemu-img info') }
-        assert commit > 0 && jobInfo > commit && info > 0, result.stdout()
+        assert commit > 0 && jobInfo > commit && info < 0, result.stdout()
 
         and: '-vv: each journal entry, the step announced before its libvirt call'
         def started = out.findIndexOf { it.startsWith('  journal: {') && it.contains('"event":"step_started"') }
@@ -150,7 +150,7 @@ class ProgressBarTerminalSpec extends Specification {
         logged.contains('RUN Merge the overlay back into the base, slowly')
         logged.contains('> virDomainBlockCommit[vda')
         logged.contains('"event":"run_finished"')
-        logged.contains('recap: ok=0 changed=1')
+        logged.contains('recap: ok=0 changed=2')
         !logged.contains('\u001b[')
 
         and:
@@ -168,6 +168,8 @@ class ProgressBarTerminalSpec extends Specification {
         Files.writeString(playbook, """\
             name: Merge the overlay back into the base, slowly
             steps:
+              - name: Drop the metadata of s1, whose overlay the commit merges into the base
+                snapshot.delete: { domain: ${vm.name()}, snapshot: s1, metadata_only: true }
               - name: Commit the middle layer at 1 MiB/s
                 block.commit:
                   domain: ${vm.name()}
