@@ -314,7 +314,7 @@ public final class BlockCommit implements Step {
     public Map<String, Object> capture(Params params, StepContext context) throws StepFailure {
         Resolved r = resolve(params, Blocks.currentChain(context, params.string("domain"), params.string("disk"),
                 "block commit"), DiskStates.now(context));
-        return Blocks.captureMerge(params, context, "block commit", r.baseFile());
+        return Blocks.captureMerge(r.chain(), r.baseFile());
     }
 
     @Override

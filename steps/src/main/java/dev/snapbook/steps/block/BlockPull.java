@@ -149,8 +149,7 @@ public final class BlockPull implements Step {
     public Map<String, Object> capture(Params params, StepContext context) throws StepFailure {
         Blocks.Chain chain = Blocks.currentChain(context, params.string("domain"), params.string("disk"), "block pull");
         int base = resolve(params, chain, DiskStates.now(context));
-        return Blocks.captureMerge(params, context, "block pull", base < chain.files().size() ? chain.files().get(base)
-                : null);
+        return Blocks.captureMerge(chain, base < chain.files().size() ? chain.files().get(base) : null);
     }
 
     @Override

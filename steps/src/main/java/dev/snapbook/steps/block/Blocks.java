@@ -313,12 +313,6 @@ final class Blocks {
         }
     }
 
-    /** What a merge step journals before it acts ({@code capture}): the disk's chain, read now. */
-    static Map<String, Object> captureChain(Params params, StepContext context, String operation)
-            throws StepFailure {
-        Chain chain = currentChain(context, params.string("domain"), params.string("disk"), operation);
-        return Map.of("chain_before", chain.files());
-    }
 
     /**
      * Refuses a merge into {@code target} when its file system has less free space than the data the merge may
@@ -359,12 +353,12 @@ final class Blocks {
     }
 
     /**
-     * What a merge step journals before it acts: the chain before, and the base it resolved (the model's choice
+     * What a merge step journals before it acts: the chain it resolved against, and the base it resolved (the model's choice
      * when the playbook gave none), so that recovery settles the very merge that was started.
      */
-    static Map<String, Object> captureMerge(Params params, StepContext context, String operation, String base)
-            throws StepFailure {
-        Map<String, Object> captured = new java.util.LinkedHashMap<>(captureChain(params, context, operation));
+    static Map<String, Object> captureMerge(Chain chain, String base) {
+        Map<String, Object> captured = new java.util.LinkedHashMap<>();
+        captured.put("chain_before", chain.files());
         captured.put("base", base);
         return captured;
     }
