@@ -15,6 +15,7 @@ import dev.snapbook.steps.libvirt.BlockJobInfo;
 import dev.snapbook.steps.libvirt.Libvirt;
 import dev.snapbook.steps.libvirt.PowerState;
 import dev.snapbook.steps.qemu.QemuImg;
+import dev.snapbook.steps.state.Damage;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -89,6 +90,7 @@ final class Blocks {
         }
         requireActive(domain, operation);
         DiskFacts d = fileDisk(domain, disk);
+        Damage.refuseDisk(world, name, d);
         ImageFacts image = world.get(ImageFacts.key(d.source()));
         if (image == null) {
             throw new StepFailure("the active image of " + name + "/" + disk + ", " + d.source() + ", does not exist",
@@ -106,6 +108,7 @@ final class Blocks {
         }
         requireActive(domain, operation);
         DiskFacts d = fileDisk(domain, disk);
+        Damage.refuseDisk(null, name, d);
         ImageFacts image = ImageFactSource.observe(Path.of(d.source()), new QemuImg(context::trace));
         if (image == null) {
             throw new StepFailure("the active image of " + name + "/" + disk + ", " + d.source() + ", does not exist",

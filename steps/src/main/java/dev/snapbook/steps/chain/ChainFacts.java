@@ -7,6 +7,7 @@ import dev.snapbook.engine.world.FactSources;
 import dev.snapbook.steps.domain.DiskFacts;
 import dev.snapbook.steps.domain.DomainFacts;
 import dev.snapbook.steps.image.ImageFacts;
+import dev.snapbook.steps.state.Damage;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -43,6 +44,7 @@ final class ChainFacts {
             throw new StepFailure("disk " + target + " of " + domain + " is not a file disk (" + disk.type() + ")",
                     "snapbook merges file-backed chains only");
         }
+        Damage.refuseDisk(world, domain, disk);
         ImageFacts image = world.get(ImageFacts.key(disk.source()));
         if (image == null) {
             throw new StepFailure("the active image of " + domain + "/" + target + ", " + disk.source()

@@ -12,6 +12,7 @@ import dev.snapbook.engine.spi.Verification;
 import dev.snapbook.engine.spi.World;
 import dev.snapbook.steps.libvirt.Libvirt;
 import dev.snapbook.steps.libvirt.PowerState;
+import dev.snapbook.steps.state.Damage;
 import dev.snapbook.steps.state.DiskState;
 import dev.snapbook.steps.state.DiskStates;
 import java.util.LinkedHashMap;
@@ -73,6 +74,7 @@ public final class DomainStart implements Step {
             return Planned.alreadyDone(name + " is already " + facts.state(), result(false));
         }
         refuseUnstartable(name, state);
+        refuseDamaged(world, facts);
         refuseSharedActiveLayer(DiskStates.of(world), facts);
         world.put(DomainFacts.key(name), facts.withState(PowerState.RUNNING.label()));
         return Planned.change(List.of("virDomainCreate(" + name + ")", "check that " + name + " is running"),
@@ -97,6 +99,7 @@ public final class DomainStart implements Step {
         refuseUnstartable(name, state);
         DomainFacts facts = DomainFactSource.observe(name, libvirt);
         if (facts != null) {
+            refuseDamaged(null, facts);
             refuseSharedActiveLayer(DiskStates.now(context), facts);
         }
         libvirt.create(name);
@@ -131,6 +134,15 @@ public final class DomainStart implements Step {
      * A running domain writes its disks' active images: refused while another state reads one of them (a golden
      * image that linked clones or snapshots are based on, say), since every write would change that state.
      */
+    /** No VM boots on a damaged chain: each disk's chain is checked against what recorded its formats. */
+    private static void refuseDamaged(World world, DomainFacts domain) throws StepFailure {
+        for (DiskFacts disk : domain.disks()) {
+            if ("disk".equals(disk.device())) {
+                Damage.refuseDisk(world, domain.name(), disk);
+            }
+        }
+    }
+
     private static void refuseSharedActiveLayer(DiskStates states, DomainFacts domain) throws StepFailure {
         for (DiskFacts disk : domain.disks()) {
             if (!"disk".equals(disk.device()) || !"file".equals(disk.type()) || disk.source() == null) {

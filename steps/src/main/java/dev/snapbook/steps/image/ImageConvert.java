@@ -15,6 +15,7 @@ import dev.snapbook.engine.spi.Verification;
 import dev.snapbook.engine.spi.World;
 import dev.snapbook.steps.exec.Command;
 import dev.snapbook.steps.qemu.QemuImg;
+import dev.snapbook.steps.state.Damage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -96,6 +97,7 @@ public final class ImageConvert implements Step {
         String source = params.string("source");
         String target = params.string("target");
         String format = params.string("format");
+        Damage.refuseImage(world, source, params.optString("source_format"));
         ImageFacts facts = Images.require(world, source, "source image");
         String sourceFormat = sourceFormat(params, source, facts.format());
         if (BackingChain.sameFile(source, target)) {
@@ -124,6 +126,7 @@ public final class ImageConvert implements Step {
         if (!Files.exists(Path.of(source))) {
             throw new StepFailure("source image " + source + " does not exist", "check the path");
         }
+        Damage.refuseImage(null, source, params.optString("source_format"));
         String sourceFormat = sourceFormat(params, source, Images.detect(source));
         if (Files.exists(Path.of(target))) {
             throw new StepFailure("target " + target + " already exists; snapbook never converts onto an existing"

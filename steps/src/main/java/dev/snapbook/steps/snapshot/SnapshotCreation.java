@@ -1,5 +1,6 @@
 package dev.snapbook.steps.snapshot;
 
+import dev.snapbook.steps.state.Damage;
 import dev.snapbook.steps.state.DiskStates;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.snapbook.engine.spi.Outcome;
@@ -74,6 +75,11 @@ final class SnapshotCreation {
         GuestAgentFacts agent(String domain) throws StepFailure;
 
         ImageFacts image(String path) throws StepFailure;
+
+        /** The plan's world, whose predictions name the files earlier steps create; null at apply time. */
+        default World world() {
+            return null;
+        }
     }
 
     /** What {@link #verify} checks, for {@code snapbook steps snapshot.create} and {@code snapshot.create_xml}. */
@@ -107,6 +113,10 @@ final class SnapshotCreation {
 
             public ImageFacts image(String path) throws StepFailure {
                 return world.get(ImageFacts.key(path));
+            }
+
+            public World world() {
+                return world;
             }
         };
     }
@@ -230,6 +240,7 @@ final class SnapshotCreation {
             if (d.source() == null) {
                 throw new StepFailure("disk " + d.target() + " of " + r.domain() + " has no source", null);
             }
+            Damage.refuseDisk(facts.world(), r.domain(), d);
             if (mode.equals("internal")) {
                 if (r.diskOnly()) {
                     throw new StepFailure("disk " + d.target() + ": a disk-only snapshot cannot be internal",

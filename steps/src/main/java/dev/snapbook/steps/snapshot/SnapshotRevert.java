@@ -21,6 +21,7 @@ import dev.snapbook.steps.libvirt.Libvirt;
 import dev.snapbook.steps.libvirt.PowerState;
 import dev.snapbook.steps.libvirt.XmlView;
 import dev.snapbook.steps.qemu.QemuImg;
+import dev.snapbook.steps.state.Damage;
 import dev.snapbook.steps.state.DiskState;
 import dev.snapbook.steps.state.DiskStates;
 import dev.snapbook.steps.xml.SafeXml;
@@ -130,6 +131,7 @@ public final class SnapshotRevert implements Step {
         SnapshotTree tree = Snapshots.tree(world, domain);
         SnapshotFacts s = Snapshots.snapshot(tree, params.string("snapshot"));
         DomainFacts dom = Domains.require(world, domain);
+        Damage.refuseSnapshot(world, domain, s);
         if (s.location().equals("external")) {
             List<DiskRevert> disks = external(params, s, dom, p -> world.get(ImageFacts.key(p)));
             List<String> actions = new ArrayList<>();
@@ -197,6 +199,7 @@ public final class SnapshotRevert implements Step {
         SnapshotFacts s = Snapshots.snapshot(tree, params.string("snapshot"));
         SnapshotCreation.Facts facts = SnapshotCreation.of(context);
         DomainFacts dom = facts.domain(domain);
+        Damage.refuseSnapshot(null, domain, s);
         if (s.location().equals("external")) {
             List<DiskRevert> disks = external(params, s, dom, facts::image);
             String kept = null;
@@ -350,7 +353,7 @@ public final class SnapshotRevert implements Step {
                 throw new StepFailure("the file holding disk " + d.disk() + " at snapshot " + s.name() + ", " + state
                         + ", does not exist; the snapshot cannot be reverted", null);
             }
-            String stateFormat = recordedFormat(s, d, state, stateImage);
+            String stateFormat = recordedFormat(d, stateImage);
             DiskFacts current = dom.disks().stream().filter(x -> x.target().equals(d.disk())).findFirst().orElse(null);
             if (current == null || !"file".equals(current.type())) {
                 throw new StepFailure("domain " + domain + " has no file disk " + d.disk() + " any more", null);
@@ -372,33 +375,17 @@ public final class SnapshotRevert implements Step {
 
     /**
      * The format the state file was recorded as: by the overlay the snapshot created over it (its backing-format
-     * field), which is what the new overlay records too; never a probe of the file. A state file whose contents
-     * disagree with that record, or whose size is not the one the overlay expects, is damaged and refused.
+     * field), which is what the new overlay records too; never a probe of the file. {@link Damage} has already
+     * refused a state file whose contents or size disagree with that record; an overlay that records no format
+     * (made by an old qemu) leaves the file's own format.
      */
-    private static String recordedFormat(SnapshotFacts s, SnapshotDisk d, String state, ImageFacts stateImage)
-            throws StepFailure {
-        Qcow2Header overlay;
+    private static String recordedFormat(SnapshotDisk d, ImageFacts stateImage) {
         try {
-            overlay = d.file() == null ? null : Qcow2Header.read(Path.of(d.file()));
+            Qcow2Header overlay = d.file() == null ? null : Qcow2Header.read(Path.of(d.file()));
+            return overlay == null || overlay.backingFormat() == null ? stateImage.format() : overlay.backingFormat();
         } catch (StepFailure e) {
-            overlay = null; // no readable overlay left: the file's own format is all there is
+            return stateImage.format(); // no readable overlay left: the file's own format is all there is
         }
-        if (overlay == null || overlay.backingFormat() == null) {
-            return stateImage.format();
-        }
-        String recorded = overlay.backingFormat();
-        String what = "the file holding disk " + d.disk() + " at snapshot " + s.name() + ", " + state + ",";
-        if (!recorded.equals(stateImage.format())) {
-            throw new StepFailure(what + " is damaged: " + d.file() + " records it as " + recorded + ", but its contents"
-                    + " read as " + stateImage.format() + (recorded.equals("qcow2") ? " (its qcow2 header is gone)" : ""),
-                    "check it (recipe:check-image) and restore it from a backup; snapbook will not boot a VM on it");
-        }
-        if (overlay.size() != stateImage.virtualSize()) {
-            throw new StepFailure(what + " is damaged: its virtual size is " + stateImage.virtualSize() + " bytes, but "
-                    + d.file() + " expects " + overlay.size(),
-                    "check it (recipe:check-image) and restore it from a backup; snapbook will not boot a VM on it");
-        }
-        return recorded;
     }
 
     @FunctionalInterface
