@@ -108,7 +108,7 @@ final class Blocks {
         }
         requireActive(domain, operation);
         DiskFacts d = fileDisk(domain, disk);
-        Damage.refuseDisk(null, name, d);
+        Damage.refuseDisk((World) null, name, d);
         ImageFacts image = ImageFactSource.observe(Path.of(d.source()), new QemuImg(context::trace));
         if (image == null) {
             throw new StepFailure("the active image of " + name + "/" + disk + ", " + d.source() + ", does not exist",

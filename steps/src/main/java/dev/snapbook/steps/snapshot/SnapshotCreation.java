@@ -13,6 +13,7 @@ import dev.snapbook.steps.domain.DomainFactSource;
 import dev.snapbook.steps.domain.DomainFacts;
 import dev.snapbook.steps.domain.Domains;
 import dev.snapbook.steps.image.ImageFactSource;
+import dev.snapbook.steps.image.FileNames;
 import dev.snapbook.steps.image.ImageFacts;
 import dev.snapbook.steps.libvirt.Libvirt;
 import dev.snapbook.steps.libvirt.PowerState;
@@ -75,11 +76,6 @@ final class SnapshotCreation {
         GuestAgentFacts agent(String domain) throws StepFailure;
 
         ImageFacts image(String path) throws StepFailure;
-
-        /** The plan's world, whose predictions name the files earlier steps create; null at apply time. */
-        default World world() {
-            return null;
-        }
     }
 
     /** What {@link #verify} checks, for {@code snapbook steps snapshot.create} and {@code snapshot.create_xml}. */
@@ -113,10 +109,6 @@ final class SnapshotCreation {
 
             public ImageFacts image(String path) throws StepFailure {
                 return world.get(ImageFacts.key(path));
-            }
-
-            public World world() {
-                return world;
             }
         };
     }
@@ -156,6 +148,12 @@ final class SnapshotCreation {
         if (name == null || name.isBlank() || name.contains("/") || name.startsWith(".")) {
             throw new StepFailure("snapshot name '" + name + "' is not usable: it must be non-empty, contain no '/'"
                     + " and not start with '.' (it becomes part of overlay file names)", "choose another name");
+        }
+        if (FileNames.bytes(name) > FileNames.SNAPSHOT_NAME_MAX) {
+            throw new StepFailure("snapshot name '" + name + "' is " + FileNames.bytes(name) + " bytes in UTF-8;"
+                    + " libvirt keeps a snapshot as the file NAME.xml, and file names are at most "
+                    + FileNames.NAME_MAX + " bytes", "choose a name of at most " + FileNames.SNAPSHOT_NAME_MAX
+                    + " bytes (each non-ASCII letter takes 2 to 4)");
         }
         if (tree.find(name) != null) {
             throw new StepFailure("domain " + r.domain() + " already has a snapshot named '" + name + "'",
@@ -240,7 +238,7 @@ final class SnapshotCreation {
             if (d.source() == null) {
                 throw new StepFailure("disk " + d.target() + " of " + r.domain() + " has no source", null);
             }
-            Damage.refuseDisk(facts.world(), r.domain(), d);
+            Damage.refuseDisk(facts::image, r.domain(), d);
             if (mode.equals("internal")) {
                 if (r.diskOnly()) {
                     throw new StepFailure("disk " + d.target() + ": a disk-only snapshot cannot be internal",
@@ -270,6 +268,8 @@ final class SnapshotCreation {
                         "set snapshot: no for it in the diskspec");
             }
             String overlay = spec != null && spec.file() != null ? spec.file() : defaultOverlay(d.source(), name);
+            FileNames.requireFits(overlay, "the overlay of disk " + d.target() + " of " + r.domain(),
+                    "give a shorter path with diskspec file:");
             if (overlay.equals(d.source()) || !overlays.add(overlay)) {
                 throw new StepFailure("overlay " + overlay + " of disk " + d.target() + " is used twice",
                         "give each disk its own file in the diskspec");
@@ -292,13 +292,16 @@ final class SnapshotCreation {
         return resolved;
     }
 
-    /** Like libvirt: the image's path with its extension replaced by the snapshot's name. */
+    /**
+     * Like libvirt: the image's path with its extension replaced by the snapshot's name; where that name would be
+     * longer than a file name may be, shortened to fit ({@link FileNames#fit}), where libvirt would fail.
+     */
     static String defaultOverlay(String source, String snapshot) {
         Path p = Path.of(source);
         String file = p.getFileName().toString();
         int dot = file.lastIndexOf('.');
         String base = dot > 0 ? file.substring(0, dot) : file;
-        return p.resolveSibling(base + "." + snapshot).toString();
+        return p.resolveSibling(FileNames.fit(base + "." + snapshot, "", FileNames.NAME_MAX)).toString();
     }
 
     /** The {@code <domainsnapshot>} document, built with DOM. */

@@ -36,7 +36,8 @@ import java.util.Set;
  * every external snapshot of the domain — or of those that made an overlay for {@code disk} — one call per
  * snapshot, leaves first: what a flatten recipe needs once a block commit or pull merged the whole chain.
  *
- * <p>Result: {@code {deleted: [names], current: name|null, kept_files: [files]}}.
+ * <p>Result: {@code {deleted: [names], current: name|null, kept_files: [files]}}; with {@code metadata_only} the
+ * kept files are the deleted snapshots' overlays, state files and memory files.
  */
 public final class SnapshotDelete implements Step {
 
@@ -358,7 +359,7 @@ public final class SnapshotDelete implements Step {
                     java.util.Map<String, String> active = new java.util.TreeMap<>(moved.activeFiles());
                     active.putAll(parent.activeFiles());
                     moved = new SnapshotFacts(moved.name(), moved.parent(), moved.description(), moved.state(),
-                            moved.location(), moved.memory(), moved.disks(), active);
+                            moved.location(), moved.memory(), moved.disks(), active, moved.memoryFile());
                 }
                 kept.add(moved);
             }
@@ -391,6 +392,9 @@ public final class SnapshotDelete implements Step {
                     files.add(s.activeFiles().get(d.disk()));
                 }
             });
+            if (s.memoryFile() != null) {
+                files.add(s.memoryFile());
+            }
         }
         return List.copyOf(files);
     }

@@ -18,9 +18,18 @@ import java.util.Map;
  * @param activeFiles the file each disk used when the snapshot was taken (from the {@code <domain>} embedded
  *                    in the snapshot XML), by target: for an external snapshot, the files that hold the
  *                    disk state at the snapshot; empty when the XML embeds no domain
+ * @param memoryFile  the file holding the guest's memory of an external full snapshot ({@code <memory
+ *                    snapshot='external' file='...'>}), or null when the memory is internal or not kept
  */
 public record SnapshotFacts(String name, String parent, String description, String state, String location,
-                            boolean memory, List<SnapshotDisk> disks, Map<String, String> activeFiles) {
+                            boolean memory, List<SnapshotDisk> disks, Map<String, String> activeFiles,
+                            String memoryFile) {
+
+    /** A snapshot without an external memory file. */
+    public SnapshotFacts(String name, String parent, String description, String state, String location,
+                         boolean memory, List<SnapshotDisk> disks, Map<String, String> activeFiles) {
+        this(name, parent, description, state, location, memory, disks, activeFiles, null);
+    }
 
     public SnapshotFacts {
         disks = List.copyOf(disks);
@@ -39,6 +48,7 @@ public record SnapshotFacts(String name, String parent, String description, Stri
 
     /** The same snapshot under another parent. */
     public SnapshotFacts withParent(String newParent) {
-        return new SnapshotFacts(name, newParent, description, state, location, memory, disks, activeFiles);
+        return new SnapshotFacts(name, newParent, description, state, location, memory, disks, activeFiles,
+                memoryFile);
     }
 }

@@ -61,8 +61,9 @@ public final class SnapshotReader {
         boolean memory = "internal".equals(memoryMode) || "external".equals(memoryMode)
                 || (memoryMode == null && "running".equals(state) && disks.stream()
                 .noneMatch(d -> d.snapshot().equals("external")));
+        String memoryFile = "external".equals(memoryMode) ? SafeXml.attr(memoryEl, "file") : null;
         return new SnapshotFacts(name, parent, text(root, "description"), state,
-                location(disks, memoryMode), memory, disks, active);
+                location(disks, memoryMode), memory, disks, active, memoryFile);
     }
 
     private static SnapshotDisk disk(Element disk, int index, String what, Map<String, String> active)

@@ -15,6 +15,7 @@ import dev.snapbook.engine.spi.World;
 import dev.snapbook.steps.domain.DiskFacts;
 import dev.snapbook.steps.domain.DomainFacts;
 import dev.snapbook.steps.domain.Domains;
+import dev.snapbook.steps.image.FileNames;
 import dev.snapbook.steps.image.ImageFacts;
 import dev.snapbook.steps.image.Qcow2Header;
 import dev.snapbook.steps.libvirt.Libvirt;
@@ -91,7 +92,13 @@ public final class SnapshotRevert implements Step {
                         "first keep the current state as snapshot snapbook-before-revert-SNAPSHOT[-n]: internal"
                                 + " snapshots, an internal snapshot (false makes the step irreversible); external ones,"
                                 + " a disk-only snapshot whose state is the current image of each reverted disk (false"
-                                + " is refused when nothing else names that image)"));
+                                + " is refused when nothing else names that image)"),
+                Param.optional("memory", ParamType.STRING, "restore",
+                        "external snapshots that hold the guest's memory (virsh --memspec): restore (the default)"
+                                + " is refused, since snapbook cannot restore an external memory state; discard"
+                                + " reverts the disks only, so the VM boots from the disk state alone, as after a"
+                                + " power cut, and the memory file stays with the snapshot")
+                        .oneOf("restore", "discard"));
     }
 
     @Override
@@ -133,8 +140,14 @@ public final class SnapshotRevert implements Step {
         DomainFacts dom = Domains.require(world, domain);
         Damage.refuseSnapshot(world, domain, s);
         if (s.location().equals("external")) {
+            refuseMemory(params, s, domain);
             List<DiskRevert> disks = external(params, s, dom, p -> world.get(ImageFacts.key(p)));
             List<String> actions = new ArrayList<>();
+            if (s.memory()) {
+                actions.add("the memory state of " + s.name() + (s.memoryFile() == null ? "" : " (" + s.memoryFile()
+                        + ")") + " is not restored (memory: discard): " + domain + " will boot from the disk state"
+                        + " alone, as after a power cut; the memory file stays with the snapshot");
+            }
             String kept = null;
             if (params.bool("safety_snapshot")) {
                 kept = safetyName(tree, s.name());
@@ -201,6 +214,7 @@ public final class SnapshotRevert implements Step {
         DomainFacts dom = facts.domain(domain);
         Damage.refuseSnapshot(null, domain, s);
         if (s.location().equals("external")) {
+            refuseMemory(params, s, domain);
             List<DiskRevert> disks = external(params, s, dom, facts::image);
             String kept = null;
             if (params.bool("safety_snapshot")) {
@@ -362,9 +376,12 @@ public final class SnapshotRevert implements Step {
             String overlay;
             int n = 1;
             do {
-                overlay = Path.of(dir, domain + "-" + d.disk() + ".revert-" + s.name() + "-" + n + ".qcow2").toString();
+                overlay = Path.of(dir, FileNames.fit(domain + "-" + d.disk() + ".revert-" + s.name(),
+                        "-" + n + ".qcow2", FileNames.NAME_MAX)).toString();
                 n++;
             } while (images.image(overlay) != null || Files.exists(Path.of(overlay)));
+            FileNames.requireFits(overlay, "the new overlay of disk " + d.disk(), "move the state file "
+                    + state + " to a directory with a shorter path");
             out.add(new DiskRevert(d.disk(), state, stateFormat, overlay, current.source()));
         }
         if (out.isEmpty()) {
@@ -385,6 +402,21 @@ public final class SnapshotRevert implements Step {
             return overlay == null || overlay.backingFormat() == null ? stateImage.format() : overlay.backingFormat();
         } catch (StepFailure e) {
             return stateImage.format(); // no readable overlay left: the file's own format is all there is
+        }
+    }
+
+    /**
+     * An external snapshot with memory state is reverted only with {@code memory: discard}: snapbook reverts its
+     * disks, and cannot restore the memory that a resume would need.
+     */
+    private static void refuseMemory(Params params, SnapshotFacts s, String domain) throws StepFailure {
+        if (s.memory() && !"discard".equals(params.string("memory"))) {
+            throw new StepFailure("snapshot " + s.name() + " of " + domain + " holds the guest's memory"
+                    + (s.memoryFile() == null ? "" : " in " + s.memoryFile()) + "; snapbook reverts an external"
+                    + " snapshot's disks and cannot restore its memory, so " + domain + " would boot from the disk"
+                    + " state alone, as after a power cut, not resume where it was",
+                    "to revert the disks anyway, say so: memory: discard (recipe:external-snapshot-revert -e"
+                            + " memory=discard); the memory file stays with the snapshot");
         }
     }
 
@@ -481,10 +513,9 @@ public final class SnapshotRevert implements Step {
     }
 
     private static String safetyName(SnapshotTree tree, String snapshot) {
-        String base = SAFETY_PREFIX + snapshot;
-        String name = base;
+        String name = FileNames.fitSnapshotName(SAFETY_PREFIX + snapshot, "");
         for (int n = 2; tree.find(name) != null; n++) {
-            name = base + "-" + n;
+            name = FileNames.fitSnapshotName(SAFETY_PREFIX + snapshot, "-" + n);
         }
         return name;
     }

@@ -54,6 +54,20 @@ public final class Damage {
     public record Found(String file, String problem) {
     }
 
+    /**
+     * The image facts of the plan at this point, for the files that earlier steps of the plan create (a plan's world,
+     * or a step's own view of it); a file that does not exist and that it knows nothing of is missing.
+     */
+    @FunctionalInterface
+    public interface Planned {
+        ImageFacts image(String path) throws StepFailure;
+
+        /** The plan's world; null for what is on disk now, at apply time. */
+        static Planned of(World world) {
+            return world == null ? path -> null : path -> world.get(ImageFacts.key(path));
+        }
+    }
+
     private Damage() {
     }
 
@@ -63,6 +77,11 @@ public final class Damage {
      * on disk now.
      */
     public static void refuseDisk(World world, String domain, DiskFacts disk) throws StepFailure {
+        refuseDisk(Planned.of(world), domain, disk);
+    }
+
+    /** {@link #refuseDisk(World, String, DiskFacts)} with the plan's image facts as {@code planned} gives them. */
+    public static void refuseDisk(Planned world, String domain, DiskFacts disk) throws StepFailure {
         if (!"file".equals(disk.type()) || disk.source() == null) {
             return;
         }
@@ -76,7 +95,8 @@ public final class Damage {
      * Refuses when the state of any disk of snapshot {@code s} of {@code domain} is damaged: for an external disk,
      * the chain of its state file, whose format the snapshot's overlay recorded; for an internal one, its image.
      */
-    public static void refuseSnapshot(World world, String domain, SnapshotFacts s) throws StepFailure {
+    public static void refuseSnapshot(World plan, String domain, SnapshotFacts s) throws StepFailure {
+        Planned world = Planned.of(plan);
         for (SnapshotDisk d : s.disks()) {
             String state = s.activeFiles().get(d.disk());
             Found found = null;
@@ -100,7 +120,7 @@ public final class Damage {
 
     /** Refuses when the chain of the image at {@code path} is damaged; {@code format} as recorded, or null. */
     public static void refuseImage(World world, String path, String format) throws StepFailure {
-        Found found = find(world, path, format, "the step");
+        Found found = find(Planned.of(world), path, format, "the step");
         if (found != null) {
             throw refusal(found, "the image " + path + " reads through it");
         }
@@ -115,11 +135,12 @@ public final class Damage {
     /**
      * The first damaged file of the chain qemu would open as {@code top}, or null when there is none.
      *
+     * @param world      the plan's image facts, for files the plan creates; null for only what is on disk
      * @param format     the format recorded for {@code top}, or null when nothing records it (it is then probed,
      *                   as qemu would)
      * @param recordedBy what recorded {@code top}'s format, for the message
      */
-    public static Found find(World world, String top, String format, String recordedBy) {
+    public static Found find(Planned world, String top, String format, String recordedBy) {
         String name = top;
         String above = null;
         String by = recordedBy;
@@ -205,7 +226,7 @@ public final class Damage {
      * The backing file and recorded backing format of the overlay {@code overlay}, from its header (or from the
      * plan's prediction for an overlay the plan creates); null when it has none or cannot be read.
      */
-    private static ImageFacts.Layer backingOf(World world, String overlay) {
+    private static ImageFacts.Layer backingOf(Planned world, String overlay) {
         Path file = Path.of(overlay);
         if (!Files.exists(file)) {
             ImageFacts predicted = predicted(world, overlay);
@@ -223,12 +244,12 @@ public final class Damage {
     }
 
     /** The facts an earlier step of the plan predicts for a file that does not exist yet, or null. */
-    private static ImageFacts predicted(World world, String name) {
+    private static ImageFacts predicted(Planned world, String name) {
         if (world == null) {
             return null;
         }
         try {
-            return world.get(ImageFacts.key(name));
+            return world.image(name);
         } catch (StepFailure e) {
             return null;
         }

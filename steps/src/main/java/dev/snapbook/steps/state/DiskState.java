@@ -32,7 +32,13 @@ public record DiskState(Kind kind, String domain, String name, String disk, bool
          */
         OVERLAY,
         /** An internal snapshot found in a qcow2 file's snapshot table that no libvirt snapshot names. */
-        INTERNAL
+        INTERNAL,
+        /**
+         * The memory file of a libvirt external full snapshot ({@code --memspec}): one of the snapshot's files,
+         * its chain that one file. It holds no disk's content; it is listed so that it is deleted only with its
+         * snapshot, and so that a flatten never drops a snapshot whose memory it would orphan.
+         */
+        MEMORY
     }
 
     /**
@@ -76,7 +82,8 @@ public record DiskState(Kind kind, String domain, String name, String disk, bool
 
     /** Whether this state is one of the snapshot {@code snapshot} of {@code domainName} (any disk, overlay too). */
     public boolean ofSnapshot(String domainName, String snapshot) {
-        return (kind == Kind.SNAPSHOT || kind == Kind.OVERLAY) && domain.equals(domainName) && snapshot.equals(name);
+        return (kind == Kind.SNAPSHOT || kind == Kind.OVERLAY || kind == Kind.MEMORY) && domain.equals(domainName)
+                && snapshot.equals(name);
     }
 
     /** Whether a QEMU process has this chain open: a running domain's live disk. */
@@ -101,6 +108,8 @@ public record DiskState(Kind kind, String domain, String name, String disk, bool
                     + showChain() + ")";
             case INTERNAL -> "internal snapshot " + name + " inside " + chain.get(0).file()
                     + " (no libvirt snapshot names it)";
+            case MEMORY -> "the memory state of snapshot " + name + " of domain " + domain + " ("
+                    + chain.get(0).file() + ")";
         };
     }
 }

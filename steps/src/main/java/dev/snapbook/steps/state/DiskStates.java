@@ -194,6 +194,10 @@ public final class DiskStates {
             return;
         }
         for (SnapshotFacts s : tree.snapshots()) {
+            if (s.memoryFile() != null) {
+                out.add(new DiskState(DiskState.Kind.MEMORY, name, s.name(), null, false,
+                        List.of(new DiskState.Layer(s.memoryFile(), null))));
+            }
             for (SnapshotDisk d : s.disks()) {
                 String state = s.activeFiles().get(d.disk());
                 if ("external".equals(d.snapshot())) {
@@ -296,13 +300,18 @@ public final class DiskStates {
         return states.stream().filter(s -> s.contains(file)).toList();
     }
 
+    /** Whether a state reads disk images: an overlay's entry only names its files, and a memory file is none. */
+    private static boolean readsImages(DiskState s) {
+        return s.kind() != DiskState.Kind.OVERLAY && s.kind() != DiskState.Kind.MEMORY;
+    }
+
     /**
      * The states whose content reads {@code file}'s active view: writing that (an internal snapshot revert
      * inside it, a repair, a domain started on it) changes what each of them shows (safety rule 2). Internal
      * snapshots inside the file are not among them: qcow2 copies their clusters before a write.
      */
     public List<DiskState> readingActive(String file) {
-        return states.stream().filter(s -> s.kind() != DiskState.Kind.OVERLAY).filter(s -> {
+        return states.stream().filter(DiskStates::readsImages).filter(s -> {
             int at = s.indexOf(file);
             return at >= 0 && s.chain().get(at).active();
         }).toList();
@@ -310,7 +319,7 @@ public final class DiskStates {
 
     /** The internal snapshots inside {@code file} (libvirt's and those only its snapshot table names). */
     public List<DiskState> internalIn(String file) {
-        return states.stream().filter(s -> s.kind() != DiskState.Kind.OVERLAY).filter(s -> {
+        return states.stream().filter(DiskStates::readsImages).filter(s -> {
             int at = s.indexOf(file);
             return at == 0 && !s.chain().get(0).active();
         }).toList();

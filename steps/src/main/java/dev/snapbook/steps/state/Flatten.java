@@ -141,12 +141,17 @@ public record Flatten(String domain, String disk, boolean commit, List<String> c
 
     /**
      * The snapshots a flatten of {@code disk} may drop: external snapshots of {@code domain} whose every state is
-     * of this disk and lies on its current chain (their state file's chain is the bottom of the disk's chain).
+     * of this disk and lies on its current chain (their state file's chain is the bottom of the disk's chain), and
+     * that hold no memory state.
      */
     static Set<String> droppable(DiskStates states, String domain, String disk, List<String> chain) {
         Set<String> names = new LinkedHashSet<>();
         Set<String> refused = new LinkedHashSet<>();
         for (DiskState s : states.all()) {
+            if (s.kind() == DiskState.Kind.MEMORY && s.domain().equals(domain)) {
+                refused.add(s.name()); // dropping it would orphan its memory file and the state it resumes
+                continue;
+            }
             if (s.kind() != DiskState.Kind.SNAPSHOT && s.kind() != DiskState.Kind.OVERLAY
                     || !s.domain().equals(domain)) {
                 continue;

@@ -149,13 +149,13 @@ class DamageSpec extends Specification {
                 [new ImageFacts.Layer(top.toString(), 'qcow2')]))
 
         expect:
-        Damage.find(world, planned, 'qcow2', 'x') == null
+        Damage.find(Damage.Planned.of(world), planned, 'qcow2', 'x') == null
 
         when:
         overwrite(mid, 0, 'XXXX')
 
         then:
-        Damage.find(world, planned, 'qcow2', 'x').file() == mid.toString()
+        Damage.find(Damage.Planned.of(world), planned, 'qcow2', 'x').file() == mid.toString()
         Damage.find(null, planned, 'qcow2', 'x').problem() == 'it does not exist'
     }
 
