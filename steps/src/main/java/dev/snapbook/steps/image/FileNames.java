@@ -17,8 +17,11 @@ public final class FileNames {
 
     /** The longest file name, in bytes ({@code NAME_MAX}). */
     public static final int NAME_MAX = 255;
-    /** The longest snapshot name: libvirt keeps each snapshot's metadata in a file named {@code NAME.xml}. */
-    public static final int SNAPSHOT_NAME_MAX = NAME_MAX - ".xml".length();
+    /**
+     * The longest snapshot name, in bytes: libvirt keeps each snapshot's metadata in a file named {@code NAME.xml},
+     * which it writes as {@code NAME.xml.new} first and then renames.
+     */
+    public static final int SNAPSHOT_NAME_MAX = NAME_MAX - ".xml.new".length();
     /** The longest name a playbook parameter takes ({@code ParamType.NAME}), in characters. */
     public static final int NAME_CHARS = 200;
     /** The longest path, in bytes, without its terminating NUL ({@code PATH_MAX} - 1). */

@@ -151,7 +151,8 @@ final class SnapshotCreation {
         }
         if (FileNames.bytes(name) > FileNames.SNAPSHOT_NAME_MAX) {
             throw new StepFailure("snapshot name '" + name + "' is " + FileNames.bytes(name) + " bytes in UTF-8;"
-                    + " libvirt keeps a snapshot as the file NAME.xml, and file names are at most "
+                    + " libvirt keeps a snapshot as the file NAME.xml (written as NAME.xml.new first), and file names"
+                    + " are at most "
                     + FileNames.NAME_MAX + " bytes", "choose a name of at most " + FileNames.SNAPSHOT_NAME_MAX
                     + " bytes (each non-ASCII letter takes 2 to 4)");
         }
