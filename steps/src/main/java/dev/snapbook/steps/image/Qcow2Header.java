@@ -176,6 +176,32 @@ public record Qcow2Header(Path file, int version, long size, int clusterBits, St
     }
 
     /**
+     * Whether the image holds data of its own in its active view: an L2 table is allocated (its active L1 table has
+     * an entry). A new overlay ({@code qemu-img create -b}) has none; the first guest write allocates one.
+     *
+     * @throws StepFailure when the L1 table cannot be read
+     */
+    public static boolean hasData(Qcow2Header header) throws StepFailure {
+        if (header.truncated()) {
+            throw new StepFailure(header.file() + " is truncated: " + String.join("; ", header.truncation()),
+                    "check it with: qemu-img check " + header.file());
+        }
+        try (FileChannel ch = FileChannel.open(header.file(), StandardOpenOption.READ)) {
+            ByteBuffer l1 = ByteBuffer.allocate((int) Math.min(header.l1Size() * 8, 1 << 26));
+            ch.read(l1, header.l1TableOffset());
+            l1.flip();
+            while (l1.remaining() >= 8) {
+                if ((l1.getLong() & 0x00ff_ffff_ffff_fe00L) != 0) {
+                    return true;
+                }
+            }
+            return false;
+        } catch (IOException e) {
+            throw new StepFailure("cannot read the L1 table of " + header.file() + ": " + e.getMessage(), null, e);
+        }
+    }
+
+    /**
      * The names of the internal snapshots, in table order. These are found whether libvirt made them (it
      * keeps metadata of its own besides) or {@code qemu-img snapshot -c} did (then the file is the only
      * record). Complete only when the file is not {@link #truncated()}.

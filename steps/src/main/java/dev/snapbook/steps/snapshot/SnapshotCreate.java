@@ -57,7 +57,11 @@ public final class SnapshotCreate extends SnapshotCreating {
                                 + " file: /path/overlay}]; disks not listed get the default; disk: all stands for"
                                 + " every disk not listed; file: \"\" means the default overlay path"),
                 Param.optional("only_listed", ParamType.BOOLEAN, false,
-                        "true: disks the diskspec does not name get no snapshot (snapshot: no)"));
+                        "true: disks the diskspec does not name get no snapshot (snapshot: no)"),
+                Param.optional("reuse_external", ParamType.BOOLEAN, false,
+                        "take overlay files made beforehand (virsh --reuse-external): each external disk's file"
+                                + " must exist, be an empty qcow2 image backed by the disk's current active image,"
+                                + " record that image's format and have its virtual size; undo never deletes it"));
     }
 
     @Override
@@ -89,7 +93,7 @@ public final class SnapshotCreate extends SnapshotCreating {
         }
         return new SnapshotCreation.Request(params.string("domain"), params.string("name"),
                 blankToNull(params.optString("description")), params.bool("disk_only"), params.bool("atomic"),
-                params.bool("quiesce"), specs, params.bool("only_listed"));
+                params.bool("quiesce"), specs, params.bool("only_listed"), params.bool("reuse_external"));
     }
 
     /**

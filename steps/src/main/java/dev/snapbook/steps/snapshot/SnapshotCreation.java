@@ -15,6 +15,9 @@ import dev.snapbook.steps.domain.Domains;
 import dev.snapbook.steps.image.ImageFactSource;
 import dev.snapbook.steps.image.FileNames;
 import dev.snapbook.steps.image.ImageFacts;
+import dev.snapbook.steps.state.DiskState;
+import dev.snapbook.steps.image.BackingChain;
+import dev.snapbook.steps.image.Qcow2Header;
 import dev.snapbook.steps.libvirt.Libvirt;
 import dev.snapbook.steps.libvirt.PowerState;
 import dev.snapbook.steps.libvirt.XmlView;
@@ -52,7 +55,12 @@ final class SnapshotCreation {
      * device 'disk' that no other entry names.
      */
     record Request(String domain, String name, String description, boolean diskOnly, boolean atomic,
-                   boolean quiesce, List<DiskSpec> disks, boolean onlyListed) {
+                   boolean quiesce, List<DiskSpec> disks, boolean onlyListed, boolean reuseExternal) {
+
+        Request(String domain, String name, String description, boolean diskOnly, boolean atomic,
+                boolean quiesce, List<DiskSpec> disks, boolean onlyListed) {
+            this(domain, name, description, diskOnly, atomic, quiesce, disks, onlyListed, false);
+        }
 
         Request(String domain, String name, String description, boolean diskOnly, boolean atomic,
                 boolean quiesce, List<DiskSpec> disks) {
@@ -63,8 +71,16 @@ final class SnapshotCreation {
     /** The diskspec {@code disk} value that stands for every disk (device 'disk'). */
     static final String ALL_DISKS = "all";
 
-    /** What one disk will get, resolved against the domain. */
-    record Resolved(String disk, String snapshot, String overlay, String previous, String previousFormat) {
+    /**
+     * What one disk will get, resolved against the domain. {@code reused}: the overlay exists already and is
+     * taken as it is ({@code reuse_external}); snapbook did not create it and never deletes it.
+     */
+    record Resolved(String disk, String snapshot, String overlay, String previous, String previousFormat,
+                    boolean reused) {
+
+        Resolved(String disk, String snapshot, String overlay, String previous, String previousFormat) {
+            this(disk, snapshot, overlay, previous, previousFormat, false);
+        }
     }
 
     /** How facts are read: from the planning world, or from the real system in apply. */
@@ -76,6 +92,9 @@ final class SnapshotCreation {
         GuestAgentFacts agent(String domain) throws StepFailure;
 
         ImageFacts image(String path) throws StepFailure;
+
+        /** The disk-state model at this point. */
+        DiskStates states() throws StepFailure;
     }
 
     /** What {@link #verify} checks, for {@code snapbook steps snapshot.create} and {@code snapshot.create_xml}. */
@@ -110,6 +129,10 @@ final class SnapshotCreation {
             public ImageFacts image(String path) throws StepFailure {
                 return world.get(ImageFacts.key(path));
             }
+
+            public DiskStates states() throws StepFailure {
+                return DiskStates.of(world);
+            }
         };
     }
 
@@ -136,6 +159,10 @@ final class SnapshotCreation {
 
             public ImageFacts image(String path) throws StepFailure {
                 return ImageFactSource.observe(Path.of(path), qemuImg);
+            }
+
+            public DiskStates states() throws StepFailure {
+                return DiskStates.now(context);
             }
         };
     }
@@ -275,22 +302,80 @@ final class SnapshotCreation {
                 throw new StepFailure("overlay " + overlay + " of disk " + d.target() + " is used twice",
                         "give each disk its own file in the diskspec");
             }
-            if (facts.image(overlay) != null || Files.exists(Path.of(overlay))) {
+            boolean exists = facts.image(overlay) != null || Files.exists(Path.of(overlay));
+            if (exists && !r.reuseExternal()) {
                 throw new StepFailure("the overlay " + overlay + " for disk " + d.target() + " of " + r.domain()
-                        + " already exists; snapbook never reuses or overwrites a file",
-                        "choose another snapshot name or give a free path with diskspec file:");
+                        + " already exists; snapbook never overwrites a file",
+                        "choose another snapshot name or give a free path with diskspec file:; to take an overlay"
+                                + " made beforehand (qemu-img create -b), set reuse_external: true");
+            }
+            if (!exists && r.reuseExternal()) {
+                throw new StepFailure("reuse_external: true takes overlays made beforehand, but " + overlay + " (disk "
+                        + d.target() + " of " + r.domain() + ") does not exist",
+                        "create it first (qemu-img create -f qcow2 -b " + d.source() + " -F FORMAT " + overlay
+                                + "), or leave reuse_external out to let snapbook create it");
             }
             ImageFacts previous = facts.image(d.source());
             if (previous == null) {
                 throw new StepFailure("the image " + d.source() + " of disk " + d.target() + " does not exist", null);
             }
-            resolved.add(new Resolved(d.target(), "external", overlay, d.source(), previous.format()));
+            String recorded = d.format() != null ? d.format() : previous.format();
+            if (exists) {
+                requireReusable(overlay, d, recorded, previous, facts.states(), r.domain());
+            }
+            resolved.add(new Resolved(d.target(), "external", overlay, d.source(), recorded, exists));
         }
         if (resolved.stream().allMatch(x -> x.snapshot().equals("no"))) {
             throw new StepFailure("snapshot " + name + " of " + r.domain() + " would include no disk",
                     "leave at least one disk with snapshot internal or external");
         }
         return resolved;
+    }
+
+    /**
+     * Refuses an overlay made beforehand unless the guest would see through it exactly the disk's current data: a
+     * qcow2 image whose backing file is the disk's current active image, with the format the domain records for
+     * it, of the same virtual size, holding no data of its own, and read by no other state. (tp-libvirt's own
+     * positive case reuses an overlay without a backing file, under which the guest sees an empty disk.)
+     */
+    private static void requireReusable(String overlay, DiskFacts d, String recorded, ImageFacts active,
+                                        DiskStates states, String domain) throws StepFailure {
+        String what = "the overlay " + overlay + " made beforehand for disk " + d.target() + " of " + domain;
+        String hint = "create it with: qemu-img create -f qcow2 -b " + d.source() + " -F " + recorded + " " + overlay;
+        Qcow2Header header;
+        try {
+            header = Qcow2Header.read(Path.of(overlay));
+        } catch (Qcow2Header.Refused e) {
+            throw new StepFailure(what + " is not a qcow2 image snapbook can read: " + e.getMessage(), hint);
+        }
+        if (header.backingFile() == null) {
+            throw new StepFailure(what + " has no backing file: the guest would see its contents instead of the"
+                    + " data of " + d.source(), hint);
+        }
+        String backing = Qcow2Header.hasProtocol(header.backingFile()) ? header.backingFile()
+                : Qcow2Header.resolve(overlay, header.backingFile());
+        if (!BackingChain.sameFile(backing, d.source())) {
+            throw new StepFailure(what + " is backed by " + backing + ", not by the disk's current active image "
+                    + d.source(), hint);
+        }
+        if (!recorded.equals(header.backingFormat())) {
+            throw new StepFailure(what + " records its backing file's format as "
+                    + (header.backingFormat() == null ? "nothing (qemu would probe it)" : header.backingFormat())
+                    + ", but the domain records " + d.source() + " as " + recorded, hint);
+        }
+        if (header.size() != active.virtualSize()) {
+            throw new StepFailure(what + " is " + header.size() + " bytes, but " + d.source() + " is "
+                    + active.virtualSize() + ": the guest would see a disk of another size", hint);
+        }
+        if (Qcow2Header.hasData(header)) {
+            throw new StepFailure(what + " already holds data of its own: the guest would see it instead of the"
+                    + " data of " + d.source() + " at the snapshot", hint);
+        }
+        List<DiskState> users = states.containing(overlay);
+        if (!users.isEmpty()) {
+            throw new StepFailure(what + " is already part of these states:\n" + DiskStates.describe(users),
+                    "make a new overlay for the snapshot");
+        }
     }
 
     /**
@@ -353,6 +438,9 @@ final class SnapshotCreation {
         if (r.quiesce()) {
             flags.add(Libvirt.SnapshotCreateOption.QUIESCE);
         }
+        if (r.reuseExternal()) {
+            flags.add(Libvirt.SnapshotCreateOption.REUSE_EXT);
+        }
         return flags;
     }
 
@@ -367,8 +455,10 @@ final class SnapshotCreation {
         DomainFacts after = dom;
         for (Resolved d : disks) {
             if (d.snapshot().equals("external")) {
-                actions.add(d.disk() + ": new overlay " + d.overlay() + " backed by " + d.previous()
-                        + " (" + d.previousFormat() + "); the disk switches to it");
+                actions.add(d.disk() + ": " + (d.reused() ? "the overlay made beforehand " + d.overlay()
+                        + " (checked: empty, backed by the active image, same format and size)" : "new overlay "
+                        + d.overlay()) + " backed by " + d.previous() + " (" + d.previousFormat()
+                        + "); the disk switches to it");
                 after = Snapshots.withDisk(after, d.disk(), d.overlay(), "qcow2");
                 ImageFacts prev = facts.image(d.previous());
                 List<ImageFacts.Layer> chain = new ArrayList<>();
@@ -422,6 +512,7 @@ final class SnapshotCreation {
         result.put("name", r.name());
         result.put("overlays", overlays);
         result.put("backing", backing);
+        result.put("reused", disks.stream().filter(Resolved::reused).map(Resolved::overlay).toList());
         return result;
     }
 
@@ -533,8 +624,11 @@ final class SnapshotCreation {
         if (previousCurrent != null && !previousCurrent.equals(libvirt.snapshotCurrent(r.domain()))) {
             SnapshotCurrent.makeCurrent(libvirt, r.domain(), previousCurrent);
         }
+        List<Object> reused = (List<Object>) outcome.data().getOrDefault("reused", List.of());
         for (Object overlay : overlays.values()) {
-            DiskStates.deleteCreated((String) overlay, context);
+            if (!reused.contains(overlay)) {
+                DiskStates.deleteCreated((String) overlay, context); // one made beforehand is not ours to delete
+            }
         }
     }
 }

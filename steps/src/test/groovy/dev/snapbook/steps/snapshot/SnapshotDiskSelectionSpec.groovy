@@ -4,6 +4,7 @@ import dev.snapbook.engine.spi.StepFailure
 import dev.snapbook.steps.domain.DiskFacts
 import dev.snapbook.steps.domain.DomainFacts
 import dev.snapbook.steps.image.ImageFacts
+import dev.snapbook.steps.state.DiskStates
 import spock.lang.Specification
 
 import static dev.snapbook.steps.lab.TestStepContext.params
@@ -32,6 +33,8 @@ class SnapshotDiskSelectionSpec extends Specification {
         ImageFacts image(String path) {
             path in [DIR + '/vda.qcow2', DIR + '/vdb.qcow2'] ? new ImageFacts(path, 'qcow2', 1L << 20, []) : null
         }
+
+        DiskStates states() { throw new IllegalStateException('no overlay is reused here') }
     }
 
     SnapshotCreation.Request request(Map given) {
