@@ -172,8 +172,8 @@ final class Blocks {
         }
         String where = job.domain() + " " + job.disk();
         boolean waitsForPivot = job.ready() && ("active_commit".equals(job.type()) || "copy".equals(job.type()));
-        throw new StepFailure("disk " + job.disk() + " of " + job.domain() + " already has a " + job.type()
-                + " block job" + (job.ready() ? " (ready to pivot)" : " (still running)") + ": libvirt runs one"
+        throw new StepFailure("disk " + job.disk() + " of " + job.domain() + " already has "
+                + ("aeiou".indexOf(job.type().charAt(0)) >= 0 ? "an " : "a ") + job.type() + " block job" + (job.ready() ? " (ready to pivot)" : " (still running)") + ": libvirt runs one"
                 + " block job per disk, so the " + operation + " cannot start",
                 (waitsForPivot
                         ? "a ready job ends only when it is pivoted (virsh blockjob " + where + " --pivot, the disk"

@@ -161,7 +161,7 @@ class BlockPlanSpec extends Specification {
         new BlockPull()   | [:]            | 'pull'
     }
 
-    def "#step.name() refuses in the plan a disk that already has a #type block job, saying how to end it"() {
+    def "#step.name() refuses in the plan a disk that already has #job block job, saying how to end it"() {
         given:
         def w = world()
         w.put(BlockJobFacts.key('web01', 'vda'), new BlockJobFacts('web01', 'vda', type, ready))
@@ -171,17 +171,17 @@ class BlockPlanSpec extends Specification {
 
         then:
         def e = thrown(StepFailure)
-        e.message.startsWith("disk vda of web01 already has a $type block job ($state)")
+        e.message.startsWith("disk vda of web01 already has $job block job ($state)")
         e.message.contains("so the $operation cannot start")
         e.hint().contains('virsh blockjob web01 vda --abort')
         e.hint().contains('--pivot') == ready
 
         where:
-        step              | extra          | type            | ready || state              | operation
-        new BlockCommit() | [active: true] | 'active_commit' | true  || 'ready to pivot'   | 'block commit'
-        new BlockCommit() | [top: MID]     | 'pull'          | false || 'still running'    | 'block commit'
-        new BlockPull()   | [:]            | 'active_commit' | true  || 'ready to pivot'   | 'block pull'
-        new BlockPull()   | [:]            | 'commit'        | false || 'still running'    | 'block pull'
+        step              | extra          | type            | ready || job                | state            | operation
+        new BlockCommit() | [active: true] | 'active_commit' | true  || 'an active_commit' | 'ready to pivot' | 'block commit'
+        new BlockCommit() | [top: MID]     | 'pull'          | false || 'a pull'           | 'still running'  | 'block commit'
+        new BlockPull()   | [:]            | 'active_commit' | true  || 'an active_commit' | 'ready to pivot' | 'block pull'
+        new BlockPull()   | [:]            | 'commit'        | false || 'a commit'         | 'still running'  | 'block pull'
     }
 
     def "a job on another disk or domain does not stop a merge, and a planned abort clears the way"() {
