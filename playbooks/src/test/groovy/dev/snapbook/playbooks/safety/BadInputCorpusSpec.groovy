@@ -126,7 +126,7 @@ class BadInputCorpusSpec extends Specification {
         [xml   : lab.xml(XmlView.INACTIVE), live: lab.xml(XmlView.LIVE), state: lab.state(),
          files : Files.list(lab.dir()).withCloseable { s -> s.collect { it.fileName.toString() }.sort() },
          sizes : Files.list(lab.dir()).withCloseable { s -> s.collect { Files.size(it) } },
-         snapshots: lab.libvirt().snapshotNames(lab.name()).sort(), job: job == null ? null : [job.type(), job.ready()],
+         snapshots: lab.libvirt().snapshotNames(lab.name()).sort(false), job: job == null ? null : [job.type(), job.ready()],
          defined: lab.libvirt().exists(lab.name()), state_dir: Files.exists(dir.resolve('state/locks')) ? 'locks' : 'none']
     }
 
