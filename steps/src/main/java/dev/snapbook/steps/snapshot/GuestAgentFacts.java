@@ -15,11 +15,6 @@ public record GuestAgentFacts(String domain, boolean channel, String state) {
 
     public static final String KIND = "guest-agent";
 
-    /** A domain's agent facts when libvirt reports no connection state. */
-    public GuestAgentFacts(String domain, boolean channel) {
-        this(domain, channel, null);
-    }
-
     public static FactKey<GuestAgentFacts> key(String domain) {
         return new FactKey<>(KIND, domain, GuestAgentFacts.class);
     }

@@ -27,7 +27,7 @@ class SnapshotDiskSelectionSpec extends Specification {
 
         SnapshotTree tree(String domain) { new SnapshotTree(domain, null, []) }
 
-        GuestAgentFacts agent(String domain) { new GuestAgentFacts(domain, false) }
+        GuestAgentFacts agent(String domain) { new GuestAgentFacts(domain, false, null) }
 
         ImageFacts image(String path) {
             path in [DIR + '/vda.qcow2', DIR + '/vdb.qcow2'] ? new ImageFacts(path, 'qcow2', 1L << 20, []) : null
@@ -121,7 +121,7 @@ class SnapshotDiskSelectionSpec extends Specification {
         where:
         agent                                           || expected
         null                                            || 'has no guest agent channel configured'
-        new GuestAgentFacts('d', false)                 || 'has no guest agent channel configured'
+        new GuestAgentFacts('d', false, null)           || 'has no guest agent channel configured'
         new GuestAgentFacts('d', true, 'disconnected')  || "no agent is connected to the guest agent channel of domain d (the live XML shows its target state='disconnected')"
         new GuestAgentFacts('d', true, 'connected')     || null
         new GuestAgentFacts('d', true, null)            || null
