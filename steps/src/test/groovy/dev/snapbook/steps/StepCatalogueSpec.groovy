@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper
 import dev.snapbook.engine.spi.FactSource
 import dev.snapbook.engine.spi.Step
 import dev.snapbook.engine.spi.World
+import dev.snapbook.steps.block.BlockJobFacts
 import dev.snapbook.steps.domain.DiskFacts
 import dev.snapbook.steps.domain.DomainFacts
 import dev.snapbook.steps.domain.DomainListFacts
@@ -29,9 +30,9 @@ class StepCatalogueSpec extends Specification {
                  'image.create', 'image.delete', 'image.format'])
         names.unique(false) == names
         ServiceLoader.load(FactSource).collectEntries { [it.kind(), it.type()] }
-                .subMap(['domain', 'image', 'snapshots', 'guest-agent', 'domains']) ==
+                .subMap(['domain', 'image', 'snapshots', 'guest-agent', 'domains', 'block-job']) ==
                 [domain: DomainFacts, image: ImageFacts, snapshots: SnapshotTree, 'guest-agent': GuestAgentFacts,
-                 domains: DomainListFacts]
+                 domains: DomainListFacts, 'block-job': BlockJobFacts]
     }
 
     def "facts survive a JSON round trip unchanged, #fact.class.simpleName"() {
@@ -52,6 +53,8 @@ class StepCatalogueSpec extends Specification {
                 new SnapshotTree('web01', 's1', [new SnapshotFacts('s1', null, 'first', 'disk-snapshot', 'external',
                         false, [new SnapshotDisk('vda', 'external', '/images/vda.s1', 'qcow2')],
                         [vda: '/images/vda.qcow2'])]),
+                new GuestAgentFacts('web01', true, 'disconnected'),
+                new BlockJobFacts('web01', 'vda', 'active_commit', true),
         ]
     }
 

@@ -1,7 +1,9 @@
 package dev.snapbook.playbooks.safety
 
 import dev.snapbook.engine.cli.Main
+import dev.snapbook.steps.exec.Command
 import dev.snapbook.steps.lab.LabVm
+import dev.snapbook.steps.libvirt.Libvirt
 import dev.snapbook.steps.libvirt.XmlView
 import spock.lang.Requires
 import spock.lang.Shared
@@ -11,10 +13,13 @@ import spock.lang.TempDir
 import java.nio.charset.StandardCharsets
 import java.nio.file.Files
 import java.nio.file.Path
+import java.time.Duration
 
 /**
  * Malformed and hostile playbooks and -e values: each is refused with exit 2 and a clear message (file
- * and line where there is one), and no domain or file is touched.
+ * and line where there is one), and no domain or file is touched. And the refusal table: each refusal that
+ * libvirt makes (and tp-libvirt's suites assert) for a step here is made by snapbook's plan first, with exit 1,
+ * its own message, and nothing changed.
  */
 @Requires(value = { LabVm.available() || System.getenv('CI') },
         reason = 'needs libvirt: `virsh -c qemu:///system version` must succeed (run scripts/setup)')
@@ -22,6 +27,18 @@ class BadInputCorpusSpec extends Specification {
 
     @Shared
     LabVm vm
+
+    /** For the refusal table: a shut-off VM on a raw disk. */
+    @Shared
+    LabVm raw
+
+    /** For the refusal table: a running VM with a guest agent channel that no agent opens (it has no guest OS). */
+    @Shared
+    LabVm agent
+
+    /** For the refusal table: a running VM on vda.qcow2 ← vda.s1 ← vda.s2 (overlays made by libvirt, no metadata). */
+    @Shared
+    LabVm chain
 
     @TempDir
     Path dir
@@ -35,7 +52,58 @@ class BadInputCorpusSpec extends Specification {
     }
 
     def cleanupSpec() {
-        vm?.close()
+        [vm, raw, agent, chain].each { it?.close() }
+    }
+
+    /** The VMs of the refusal table, made once the first row needs them. */
+    void refusalVms() {
+        if (chain != null) {
+            return
+        }
+        raw = LabVm.create('raw')
+        agent = LabVm.create()
+        String xml = agent.xml(XmlView.INACTIVE)
+        assert xml.count('</devices>') == 1
+        agent.libvirt().defineXml(xml.replace('</devices>', "<channel type='unix'><source mode='bind'/>"
+                + "<target type='virtio' name='org.qemu.guest_agent.0'/></channel></devices>"))
+        agent.start()
+        assert agent.xml(XmlView.LIVE).contains("name='org.qemu.guest_agent.0' state='disconnected'")
+        chain = LabVm.create()
+        chain.start()
+        ['s1', 's2'].each { overlay(chain, it) }
+    }
+
+    /** An external overlay vda.NAME on vda of the running {@code lab}, made by libvirt without snapshot metadata. */
+    static void overlay(LabVm lab, String name) {
+        def r = Command.of('virsh', '-c', LabVm.URI, 'snapshot-create-as', lab.name(), '--disk-only', '--atomic',
+                '--no-metadata', '--diskspec', "vda,snapshot=external,file=${lab.dir().resolve('vda.' + name)}".toString())
+                .run(Duration.ofSeconds(60), { })
+        assert r.succeeded(): r.stderr()
+    }
+
+    /**
+     * Starts an active commit of vda.s2 into vda.s1 on the chain VM and waits until it is ready to pivot: a job
+     * that stays on the disk, unchanged, until it is pivoted or aborted.
+     */
+    void startReadyJob() {
+        chain.libvirt().blockCommit(chain.name(), 'vda', chain.dir().resolve('vda.s1').toString(),
+                chain.dir().resolve('vda.s2').toString(), 0, EnumSet.of(Libvirt.CommitOption.ACTIVE))
+        for (int i = 0; i < 300 && !chain.libvirt().blockJob(chain.name(), 'vda')?.ready(); i++) {
+            sleep(100)
+        }
+        assert chain.libvirt().blockJob(chain.name(), 'vda')?.ready()
+    }
+
+    /** Aborts the chain VM's job (no pivot) and waits until it has left the disk. */
+    void abortJob() {
+        if (chain?.libvirt()?.blockJob(chain.name(), 'vda') == null) {
+            return
+        }
+        chain.libvirt().blockJobAbort(chain.name(), 'vda', false)
+        for (int i = 0; i < 300 && chain.libvirt().blockJob(chain.name(), 'vda') != null; i++) {
+            sleep(100)
+        }
+        assert chain.libvirt().blockJob(chain.name(), 'vda') == null
     }
 
     def setup() {
@@ -49,12 +117,17 @@ class BadInputCorpusSpec extends Specification {
         System.clearProperty('snapbook.state')
     }
 
-    /** Everything the inputs could damage: the VM's definition and state, its files, all domains. */
-    Map snapshotOfTheWorld() {
-        [xml   : vm.xml(XmlView.INACTIVE), live: vm.xml(XmlView.LIVE), state: vm.state(),
-         files : Files.list(vm.dir()).withCloseable { s -> s.collect { it.fileName.toString() }.sort() },
-         sizes : Files.list(vm.dir()).withCloseable { s -> s.collect { Files.size(it) } },
-         defined: vm.libvirt().exists(vm.name()), state_dir: Files.exists(dir.resolve('state/locks')) ? 'locks' : 'none']
+    /**
+     * Everything the inputs could damage: the VM's definition and state, its files, its snapshots and the block
+     * job on vda (its kind and readiness), all domains.
+     */
+    Map snapshotOfTheWorld(LabVm lab = vm) {
+        def job = lab.state().isActive() ? lab.libvirt().blockJob(lab.name(), 'vda') : null
+        [xml   : lab.xml(XmlView.INACTIVE), live: lab.xml(XmlView.LIVE), state: lab.state(),
+         files : Files.list(lab.dir()).withCloseable { s -> s.collect { it.fileName.toString() }.sort() },
+         sizes : Files.list(lab.dir()).withCloseable { s -> s.collect { Files.size(it) } },
+         snapshots: lab.libvirt().snapshotNames(lab.name()).sort(false), job: job == null ? null : [job.type(), job.ready()],
+         defined: lab.libvirt().exists(lab.name()), state_dir: Files.exists(dir.resolve('state/locks')) ? 'locks' : 'none']
     }
 
     def "#what is refused with exit 2, naming #expected, and nothing is touched"() {
@@ -131,6 +204,59 @@ class BadInputCorpusSpec extends Specification {
         'a path with .. segments'          | 'p.yml'   | 'UTF-8'  | ['p=/var/tmp/../etc/passwd'] | 'name: x\nvars: { p: null }\nsteps:\n  - image.delete: {path: "{{ p }}"}\n' || "cannot contain '..' segments"
         'a path with a newline'            | 'p.yml'   | 'UTF-8'  | ['p=/tmp/a\n/etc/passwd'] | 'name: x\nvars: { p: null }\nsteps:\n  - image.delete: {path: "{{ p }}"}\n' || 'cannot contain control characters'
         'a snapshot name with a slash'     | 'p.yml'   | 'UTF-8'  | ['s=../../etc'] | 'name: x\nvars: { s: null }\nsteps:\n  - snapshot.create: {domain: DOM, name: "{{ s }}"}\n' || "cannot contain '/'"
+    }
+
+    def "the refusal table: #what is refused by the plan with exit 1, before libvirt would refuse it, and nothing changes"() {
+        given:
+        refusalVms()
+        LabVm lab = [vm: vm, raw: raw, agent: agent, chain: chain][on]
+        if (job) {
+            startReadyJob()
+        }
+        Closure<String> fill = { String t ->
+            t.replace('DOM', lab.name()).replace('TOP', lab.dir().resolve('vda.s2').toString())
+                    .replace('MID', lab.dir().resolve('vda.s1').toString())
+                    .replace('BASE', lab.dir().resolve('vda.qcow2').toString()).replace('DIR', lab.dir().toString())
+        }
+        Path file = dir.resolve('refused.yml')
+        Files.writeString(file, 'name: refused\nsteps:\n  - ' + fill(step) + '\n')
+        def before = snapshotOfTheWorld(lab)
+
+        when:
+        int exit = Main.execute('run', file.toString())
+        String message = err.toString(StandardCharsets.UTF_8)
+
+        then: 'the plan names what is wrong, where, and what to do'
+        exit == 1
+        message.contains(fill(expected))
+        message.contains(fill(next))
+        snapshotOfTheWorld(lab) == before
+        !Files.exists(dir.resolve('state')) || Files.list(dir.resolve('state')).withCloseable { s ->
+            s.noneMatch { it.fileName.toString().endsWith('.jsonl') }
+        }
+
+        cleanup:
+        if (job) {
+            abortJob()
+        }
+
+        where:
+        what                                           | on      | job   | step                                                                       || expected | next
+        'an internal snapshot of a raw disk'           | 'raw'   | false | 'snapshot.create: {domain: DOM, name: i1}'                                 || 'disk vda of DOM is raw (DIR/vda.raw); internal snapshots live inside qcow2 images only' | 'image.convert'
+        'quiesce without a guest agent channel'        | 'vm'    | false | 'snapshot.create: {domain: DOM, name: q1, disk_only: true, quiesce: true}' || 'domain DOM has no guest agent channel configured' | 'or set quiesce: false'
+        'quiesce with no agent on the channel'         | 'agent' | false | 'snapshot.create: {domain: DOM, name: q1, disk_only: true, quiesce: true}' || "no agent is connected to the guest agent channel of domain DOM (the live XML shows its target state='disconnected')" | 'start qemu-guest-agent in the guest'
+        'a commit on a disk with a block job'          | 'chain' | true  | 'block.commit: {domain: DOM, active: true, base: MID}'                     || 'disk vda of DOM already has an active_commit block job (ready to pivot): libvirt runs one block job per disk, so the block commit cannot start' | 'virsh blockjob DOM vda --abort'
+        'a pull on a disk with a block job'            | 'chain' | true  | 'block.pull: {domain: DOM, base: BASE}'                                    || 'disk vda of DOM already has an active_commit block job (ready to pivot): libvirt runs one block job per disk, so the block pull cannot start' | 'virsh blockjob DOM vda --pivot'
+        'a commit of a disk without backing file'      | 'vm'    | false | 'block.commit: {domain: DOM, active: true}'                                || 'disk DOM/vda has no backing file (DIR/vda.qcow2 stands alone): there is nothing to commit' | 'block.commit'
+        'a commit top not in the chain'                | 'chain' | false | 'block.commit: {domain: DOM, top: DIR/other.qcow2}'                        || 'top DIR/other.qcow2 is not in the chain of DOM/vda: TOP → MID → BASE' | 'name one of those files'
+        'a commit base not in the chain'               | 'chain' | false | 'block.commit: {domain: DOM, active: true, base: DIR/other.qcow2}'         || 'base DIR/other.qcow2 is not in the chain of DOM/vda: TOP → MID → BASE' | 'name one of those files'
+        'a commit whose top is its base'               | 'chain' | false | 'block.commit: {domain: DOM, top: MID, base: MID}'                         || 'base MID is not below top MID in the chain of DOM/vda' | 'a commit merges top down into a backing file of it'
+        'a commit whose base is above its top'         | 'chain' | false | 'block.commit: {domain: DOM, top: MID, base: TOP}'                         || 'base TOP is not below top MID in the chain of DOM/vda' | 'a commit merges top down into a backing file of it'
+        'a commit of the active image without active'  | 'chain' | false | 'block.commit: {domain: DOM, top: TOP, base: MID}'                         || 'top TOP is the active image of DOM/vda: committing it needs active: true' | 'add active: true'
+        'a commit of the deepest image'                | 'chain' | false | 'block.commit: {domain: DOM, top: BASE}'                                   || 'top BASE is the deepest image of DOM/vda; there is no base to commit into' | 'chain: TOP → MID → BASE'
+        'a pull whose base is not in the chain'        | 'chain' | false | 'block.pull: {domain: DOM, base: DIR/other.qcow2}'                         || 'base DIR/other.qcow2 is not in the chain of DOM/vda: TOP → MID → BASE' | 'leave base out to pull everything'
+        'a pull whose base is the active image'        | 'chain' | false | 'block.pull: {domain: DOM, base: TOP}'                                     || 'base TOP is the active image of DOM/vda; a pull copies into the active image from below it' | 'name a backing file as base'
+        'a pull whose base is the backing file'        | 'chain' | false | 'block.pull: {domain: DOM, base: MID}'                                     || 'nothing to pull: base MID is already the backing file of the active image of DOM/vda' | 'chain: TOP → MID → BASE'
     }
 
     def "values with shell and XML metacharacters stay data: a domain named like a command is only looked up"() {

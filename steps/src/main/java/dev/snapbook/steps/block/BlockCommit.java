@@ -80,8 +80,8 @@ public final class BlockCommit implements Step {
         return "The domain must be running or paused at this point of the plan, and the disk a file disk with a"
                 + " backing file; top and base must be in its chain, base below top (default: the deepest image)."
                 + " Without active, top is required and must not be the active image; active: true commits the active"
-                + " image, and pivot needs it. A disk that already has a block job is refused just before the commit"
-                + " starts.";
+                + " image, and pivot needs it. A disk that already has a block job is refused in the plan, and again"
+                + " just before the commit starts.";
     }
 
     @Override
@@ -224,6 +224,7 @@ public final class BlockCommit implements Step {
         String name = params.string("domain");
         String disk = params.string("disk");
         Resolved r = resolve(params, Blocks.plannedChain(world, name, disk, "block commit"), DiskStates.of(world));
+        Blocks.requireNoJob(world, name, disk, "block commit");
         long bw = Blocks.bandwidth(params);
         List<String> actions = new ArrayList<>();
         actions.add("virDomainBlockCommit(" + name + ", " + disk + ", base=" + r.baseFile() + ", top=" + r.topFile()
@@ -324,7 +325,7 @@ public final class BlockCommit implements Step {
         Resolved r = resolve(params, Blocks.currentChain(context, name, disk, "block commit"),
                 DiskStates.now(context));
         Libvirt libvirt = Libvirt.session(context);
-        Blocks.requireNoJob(libvirt, name, disk);
+        Blocks.requireNoJob(libvirt, name, disk, "block commit");
         Blocks.requireSpace(r.baseFile(), r.merged(), "block commit");
         String what = "block commit of " + r.topFile() + " into " + r.baseFile();
         libvirt.blockCommit(name, disk, r.baseFile(), r.topFile(), Blocks.bandwidth(params),

@@ -75,6 +75,8 @@ public final class BlockJob implements Step {
             result.put(key, new Unknown("the block job on " + name + "/" + disk + " at run time"));
         }
         if (abort(params)) {
+            // whatever job there is, none is left afterwards: a merge planned after this step may start
+            world.put(BlockJobFacts.key(name, disk), null);
             result.put("aborted", new Unknown("whether a job is running on " + name + "/" + disk + " at run time"));
             return Planned.change(List.of("virDomainGetBlockJobInfo(" + name + ", " + disk + ")",
                     "virDomainBlockJobAbort(" + name + ", " + disk + ", 0) if a job is running"), result);

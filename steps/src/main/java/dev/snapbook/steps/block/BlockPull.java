@@ -57,7 +57,7 @@ public final class BlockPull implements Step {
     public String preconditions() {
         return "The domain must be running or paused at this point of the plan, and the disk a file disk with a"
                 + " backing file. base, when given, must be in its chain below the active image's direct backing file."
-                + " A disk that already has a block job is refused just before the pull starts.";
+                + " A disk that already has a block job is refused in the plan, and again just before the pull starts.";
     }
 
     @Override
@@ -122,6 +122,7 @@ public final class BlockPull implements Step {
         String disk = params.string("disk");
         Blocks.Chain chain = Blocks.plannedChain(world, name, disk, "block pull");
         int base = resolve(params, chain, DiskStates.of(world));
+        Blocks.requireNoJob(world, name, disk, "block pull");
         long bw = Blocks.bandwidth(params);
         List<String> actions = new ArrayList<>();
         actions.add(base == chain.files().size()
@@ -160,7 +161,7 @@ public final class BlockPull implements Step {
         int base = resolve(params, chain, DiskStates.now(context));
         String baseFile = base == chain.files().size() ? null : chain.files().get(base);
         Libvirt libvirt = Libvirt.session(context);
-        Blocks.requireNoJob(libvirt, name, disk);
+        Blocks.requireNoJob(libvirt, name, disk, "block pull");
         Blocks.requireSpace(chain.active(), chain.files().subList(1, base), "block pull");
         String what = "block pull into " + chain.active();
         libvirt.blockPull(name, disk, baseFile, Blocks.bandwidth(params));

@@ -154,15 +154,36 @@ final class Blocks {
                 "name the disk by its target device, as virsh domblklist " + domain.name() + " shows it");
     }
 
-    /** Refuses to start a job on a disk that already has one. */
-    static void requireNoJob(Libvirt libvirt, String name, String disk) throws StepFailure {
-        BlockJobInfo job = libvirt.blockJob(name, disk);
-        if (job != null) {
-            throw new StepFailure("disk " + disk + " of " + name + " already has a " + job.type().label()
-                    + " block job (" + Math.round(job.percent()) + "% done)",
-                    "wait for it or end it with block.job action: abort (virsh blockjob " + name + " " + disk
-                            + " --abort)");
+    /**
+     * Refuses, in the plan, to start a job on a disk that has one at this point of the plan (observed, or left
+     * by an earlier step): libvirt runs one block job per disk and would refuse the call ("block job already
+     * active"), after the plan had promised the merge.
+     */
+    static void requireNoJob(World world, String name, String disk, String operation) throws StepFailure {
+        refuseJob(world.get(BlockJobFacts.key(name, disk)), operation);
+    }
+
+    /** Refuses to start a job on a disk that has one now, just before the job starts (as the plan did). */
+    static void requireNoJob(Libvirt libvirt, String name, String disk, String operation) throws StepFailure {
+        refuseJob(BlockJobFacts.of(name, disk, libvirt.blockJob(name, disk)), operation);
+    }
+
+    /** The one refusal of a job on a disk that has one ({@code job}; null: none), for plan and apply alike. */
+    private static void refuseJob(BlockJobFacts job, String operation) throws StepFailure {
+        if (job == null) {
+            return;
         }
+        String where = job.domain() + " " + job.disk();
+        boolean waitsForPivot = job.ready() && ("active_commit".equals(job.type()) || "copy".equals(job.type()));
+        throw new StepFailure("disk " + job.disk() + " of " + job.domain() + " already has "
+                + ("aeiou".indexOf(job.type().charAt(0)) >= 0 ? "an " : "a ") + job.type() + " block job" + (job.ready() ? " (ready to pivot)" : " (still running)") + ": libvirt runs one"
+                + " block job per disk, so the " + operation + " cannot start",
+                (waitsForPivot
+                        ? "a ready job ends only when it is pivoted (virsh blockjob " + where + " --pivot, the disk"
+                        + " then runs on its destination) or aborted (block.job action: abort, or virsh blockjob "
+                        + where + " --abort, the disk keeps its image)"
+                        : "wait for that job to end, or end it first: block.job action: abort (virsh blockjob "
+                        + where + " --abort)") + "; then plan again");
     }
 
     /**

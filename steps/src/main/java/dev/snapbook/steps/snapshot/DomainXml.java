@@ -68,18 +68,32 @@ final class DomainXml {
 
     /** Whether the domain has a virtio-serial channel to the QEMU guest agent. */
     static boolean hasGuestAgentChannel(Document doc) {
+        return guestAgentTarget(doc) != null;
+    }
+
+    /**
+     * The {@code state} libvirt gives the guest agent channel's target in a live XML ({@code connected} once an
+     * agent in the guest opened it, else {@code disconnected}), or null: no channel, or no state reported.
+     */
+    static String guestAgentState(Document doc) {
+        Element target = guestAgentTarget(doc);
+        String state = target == null ? null : SafeXml.attr(target, "state");
+        return state == null || state.isEmpty() ? null : state;
+    }
+
+    private static Element guestAgentTarget(Document doc) {
         Element devices = SafeXml.child(doc.getDocumentElement(), "devices");
         if (devices == null) {
-            return false;
+            return null;
         }
         for (Element channel : SafeXml.children(devices, "channel")) {
             Element target = SafeXml.child(channel, "target");
             if ("unix".equals(SafeXml.attr(channel, "type")) && "virtio".equals(SafeXml.attr(target, "type"))
                     && "org.qemu.guest_agent.0".equals(SafeXml.attr(target, "name"))) {
-                return true;
+                return target;
             }
         }
-        return false;
+        return null;
     }
 
 }

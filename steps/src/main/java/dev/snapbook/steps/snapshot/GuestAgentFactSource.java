@@ -28,8 +28,8 @@ public final class GuestAgentFactSource implements FactSource {
         }
         String xml = libvirt.xmlDesc(domain, XmlView.LIVE);
         try {
-            return new GuestAgentFacts(domain, DomainXml.hasGuestAgentChannel(
-                    SafeXml.parse(xml, "the domain XML of " + domain)));
+            org.w3c.dom.Document doc = SafeXml.parse(xml, "the domain XML of " + domain);
+            return new GuestAgentFacts(domain, DomainXml.hasGuestAgentChannel(doc), DomainXml.guestAgentState(doc));
         } catch (SafeXml.Refused e) {
             throw new StepFailure(e.getMessage(), "inspect it with: virsh dumpxml " + domain, e);
         }

@@ -70,7 +70,8 @@ public final class SnapshotCreate extends SnapshotCreating {
                 + " contain '/' or start with '.'; each diskspec entry must name one of its disks once. An internal"
                 + " snapshot needs qcow2 images; with disk_only each snapshotted disk must be a file disk whose image"
                 + " exists and whose overlay file does not, and quiesce needs disk_only, a running domain and a guest"
-                + " agent channel. At least one disk must be included; all this is checked again against libvirt just"
+                + " agent channel that an agent has open. At least one disk must be included; all this is checked"
+                + " again against libvirt just"
                 + " before the snapshot is taken.";
     }
 

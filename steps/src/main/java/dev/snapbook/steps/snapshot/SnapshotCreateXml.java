@@ -51,7 +51,7 @@ public final class SnapshotCreateXml extends SnapshotCreating {
                 + " <parent>, <state>, ...), asks for no external memory and has no disk with snapshot='manual'. Then"
                 + " the checks of snapshot.create apply: the domain exists without a snapshot of that name, internal"
                 + " snapshots need qcow2 images, external overlay files must not exist, and quiesce needs disk_only"
-                + " and a running domain with a guest agent channel.";
+                + " and a running domain with a guest agent channel that an agent has open.";
     }
 
     @Override

@@ -200,6 +200,13 @@ final class SnapshotCreation {
                         + " name='org.qemu.guest_agent.0'/></channel>)",
                         "add the channel and install qemu-guest-agent in the guest, or set quiesce: false");
             }
+            if (agent.disconnected()) {
+                throw new StepFailure("quiesce needs the QEMU guest agent, but no agent is connected to the guest"
+                        + " agent channel of domain " + r.domain() + " (the live XML shows its target"
+                        + " state='disconnected'): qemu-guest-agent is not installed or not running in the guest",
+                        "start qemu-guest-agent in the guest (virsh qemu-agent-command " + r.domain()
+                                + " '{\"execute\":\"guest-ping\"}' answers once it runs), or set quiesce: false");
+            }
             if (!r.diskOnly()) {
                 throw new StepFailure("quiesce only applies to disk-only snapshots (libvirt refuses it otherwise)",
                         "set disk_only: true, or quiesce: false");

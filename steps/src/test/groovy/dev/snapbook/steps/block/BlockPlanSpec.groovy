@@ -161,6 +161,67 @@ class BlockPlanSpec extends Specification {
         new BlockPull()   | [:]            | 'pull'
     }
 
+    def "#step.name() refuses in the plan a disk that already has #job block job, saying how to end it"() {
+        given:
+        def w = world()
+        w.put(BlockJobFacts.key('web01', 'vda'), new BlockJobFacts('web01', 'vda', type, ready))
+
+        when:
+        step.plan(params(step, [domain: 'web01'] + extra), w)
+
+        then:
+        def e = thrown(StepFailure)
+        e.message.startsWith("disk vda of web01 already has $job block job ($state)")
+        e.message.contains("so the $operation cannot start")
+        e.hint().contains('virsh blockjob web01 vda --abort')
+        e.hint().contains('--pivot') == ready
+
+        where:
+        step              | extra          | type            | ready || job                | state            | operation
+        new BlockCommit() | [active: true] | 'active_commit' | true  || 'an active_commit' | 'ready to pivot' | 'block commit'
+        new BlockCommit() | [top: MID]     | 'pull'          | false || 'a pull'           | 'still running'  | 'block commit'
+        new BlockPull()   | [:]            | 'active_commit' | true  || 'an active_commit' | 'ready to pivot' | 'block pull'
+        new BlockPull()   | [:]            | 'commit'        | false || 'a commit'         | 'still running'  | 'block pull'
+    }
+
+    def "a job on another disk or domain does not stop a merge, and a planned abort clears the way"() {
+        given:
+        def w = world()
+        w.put(BlockJobFacts.key('web01', 'vdb'), new BlockJobFacts('web01', 'vdb', 'pull', false))
+        w.put(BlockJobFacts.key('web02', 'vda'), new BlockJobFacts('web02', 'vda', 'pull', false))
+        def job = new BlockJob()
+        def commit = new BlockCommit()
+
+        when: 'vda has no job'
+        commit.plan(params(commit, [domain: 'web01', active: true]), w.fork())
+
+        then:
+        noExceptionThrown()
+
+        when: 'vda has a ready active commit that the playbook aborts first'
+        w.put(BlockJobFacts.key('web01', 'vda'), new BlockJobFacts('web01', 'vda', 'active_commit', true))
+        job.plan(params(job, [domain: 'web01', action: 'abort']), w)
+        commit.plan(params(commit, [domain: 'web01', active: true]), w)
+
+        then:
+        noExceptionThrown()
+        w.get(BlockJobFacts.key('web01', 'vda')) == null
+    }
+
+    def "a block status leaves a job where it is in the plan"() {
+        given:
+        def w = world()
+        def running = new BlockJobFacts('web01', 'vda', 'pull', false)
+        w.put(BlockJobFacts.key('web01', 'vda'), running)
+        def job = new BlockJob()
+
+        when:
+        job.plan(params(job, [domain: 'web01']), w)
+
+        then:
+        w.get(BlockJobFacts.key('web01', 'vda')) == running
+    }
+
     def "block.job declares status and abort as its only actions, status by default"() {
         expect:
         def action = new BlockJob().params().find { it.name() == 'action' }

@@ -28,7 +28,7 @@ class SnapshotDiskSelectionSpec extends Specification {
 
         SnapshotTree tree(String domain) { new SnapshotTree(domain, null, []) }
 
-        GuestAgentFacts agent(String domain) { new GuestAgentFacts(domain, false) }
+        GuestAgentFacts agent(String domain) { new GuestAgentFacts(domain, false, null) }
 
         ImageFacts image(String path) {
             path in [DIR + '/vda.qcow2', DIR + '/vdb.qcow2'] ? new ImageFacts(path, 'qcow2', 1L << 20, []) : null
@@ -90,5 +90,43 @@ class SnapshotDiskSelectionSpec extends Specification {
         !SnapshotCreation.xml(request([description: '']), SnapshotCreation.resolve(request([:]), facts))
                 .contains('description')
         request([description: 'before upgrade']).description() == 'before upgrade'
+    }
+
+    def "quiesce is refused in the plan without a guest agent channel, or with one no agent is connected to (#agent)"() {
+        given: 'a running domain with one qcow2 disk'
+        GuestAgentFacts configured = agent
+        def running = new SnapshotCreation.Facts() {
+            DomainFacts domain(String name) {
+                new DomainFacts(name, 'running', true,
+                        [new DiskFacts('vda', 'disk', 'file', (DIR + '/vda.qcow2'), 'qcow2', 'virtio')])
+            }
+
+            SnapshotTree tree(String domain) { new SnapshotTree(domain, null, []) }
+
+            GuestAgentFacts agent(String domain) { configured }
+
+            ImageFacts image(String path) {
+                path == DIR + '/vda.qcow2' ? new ImageFacts(path, 'qcow2', 1L << 20, []) : null
+            }
+        }
+
+        when:
+        String refusal = null
+        try {
+            SnapshotCreation.resolve(request([disk_only: true, quiesce: true]), running)
+        } catch (StepFailure e) {
+            refusal = e.message + ' / ' + e.hint()
+        }
+
+        then:
+        expected == null ? refusal == null : refusal.contains(expected)
+
+        where:
+        agent                                           || expected
+        null                                            || 'has no guest agent channel configured'
+        new GuestAgentFacts('d', false, null)           || 'has no guest agent channel configured'
+        new GuestAgentFacts('d', true, 'disconnected')  || "no agent is connected to the guest agent channel of domain d (the live XML shows its target state='disconnected')"
+        new GuestAgentFacts('d', true, 'connected')     || null
+        new GuestAgentFacts('d', true, null)            || null
     }
 }
