@@ -14,6 +14,8 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Whether a chain of image files is damaged: the one implementation of the rule that snapbook reads and writes
@@ -50,8 +52,14 @@ public final class Damage {
      *
      * @param file    the damaged file (or the missing one)
      * @param problem one sentence: what was recorded and what was found
+     * @param above   the files of the chain above it, top first, each read whole
+     * @param missing whether the file does not exist (then nothing below it can be reached either)
      */
-    public record Found(String file, String problem) {
+    public record Found(String file, String problem, List<String> above, boolean missing) {
+
+        public Found {
+            above = List.copyOf(above);
+        }
     }
 
     /**
@@ -145,18 +153,20 @@ public final class Damage {
         String above = null;
         String by = recordedBy;
         long sizeAbove = -1;
+        List<String> walked = new ArrayList<>();
         for (int depth = 0; depth < MAX_DEPTH; depth++) {
             Path file = Path.of(name);
             if (!Files.exists(file)) {
                 ImageFacts predicted = predicted(world, name);
                 if (predicted == null) {
                     return new Found(name, above == null ? "it does not exist"
-                            : "it does not exist, but " + above + " names it as its backing file");
+                            : "it does not exist, but " + above + " names it as its backing file", walked, true);
                 }
                 if (predicted.backingChain().isEmpty()) {
                     return null;
                 }
                 ImageFacts.Layer next = predicted.backingChain().get(0);
+                walked.add(name);
                 above = name;
                 by = name;
                 sizeAbove = predicted.virtualSize();
@@ -171,11 +181,11 @@ public final class Damage {
             try {
                 found = ImageMagic.detect(file);
             } catch (IOException e) {
-                return new Found(name, "it cannot be read: " + e.getMessage());
+                return new Found(name, "it cannot be read: " + e.getMessage(), walked, false);
             }
             if ("qcow2".equals(format) && !"qcow2".equals(found)) {
                 return new Found(name, by + " records it as qcow2, but its contents read as " + found
-                        + ("raw".equals(found) ? " (its qcow2 header is gone)" : ""));
+                        + ("raw".equals(found) ? " (its qcow2 header is gone)" : ""), walked, false);
             }
             String is = format != null ? format : found;
             if ("raw".equals(is)) {
@@ -183,11 +193,12 @@ public final class Damage {
                 try {
                     size = Files.size(file);
                 } catch (IOException e) {
-                    return new Found(name, "it cannot be read: " + e.getMessage());
+                    return new Found(name, "it cannot be read: " + e.getMessage(), walked, false);
                 }
                 if (sizeAbove > size) {
                     return new Found(name, "it is raw and " + size + " bytes long, but " + above + " above it is "
-                            + sizeAbove + " bytes: it was truncated (or " + above + " was grown without it)");
+                            + sizeAbove + " bytes: it was truncated (or " + above + " was grown without it)", walked,
+                            false);
                 }
                 return null;
             }
@@ -201,18 +212,19 @@ public final class Damage {
                 if (e.reason() == Qcow2Header.Reason.UNSUPPORTED) {
                     return null; // a qcow2 this reader does not interpret: qemu-img check judges it
                 }
-                return new Found(name, "its qcow2 header cannot be read: " + e.getMessage());
+                return new Found(name, "its qcow2 header cannot be read: " + e.getMessage(), walked, false);
             }
             if (header.truncated()) {
-                return new Found(name, "it is truncated: " + String.join("; ", header.truncation()));
+                return new Found(name, "it is truncated: " + String.join("; ", header.truncation()), walked, false);
             }
             String pastEnd = clusterPastEnd(header);
             if (pastEnd != null) {
-                return new Found(name, "it is truncated: " + pastEnd);
+                return new Found(name, "it is truncated: " + pastEnd, walked, false);
             }
             if (header.backingFile() == null || Qcow2Header.hasProtocol(header.backingFile())) {
                 return null;
             }
+            walked.add(name);
             above = name;
             by = name;
             sizeAbove = header.size();

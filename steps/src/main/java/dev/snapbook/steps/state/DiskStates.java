@@ -228,13 +228,21 @@ public final class DiskStates {
         return "file".equals(disk.type()) && disk.source() != null;
     }
 
-    /** A domain disk's chain; a chain that exists but cannot be read fails, since a use could hide in it. */
+    /**
+     * A domain disk's chain. A chain broken by a missing file is known whole: its layers down to the missing one,
+     * since nothing below a missing file can be reached. A chain that cannot be read otherwise (a layer whose header
+     * is gone) fails, since a use of any file could hide below it.
+     */
     private static List<DiskState.Layer> diskChain(World world, String domain, DiskFacts disk) throws StepFailure {
         try {
             return chain(world.get(ImageFacts.key(disk.source())), disk.source(), null);
         } catch (StepFailure e) {
-            if (!Files.exists(Path.of(disk.source()))) {
-                return List.of(new DiskState.Layer(disk.source(), null)); // deleted while we looked
+            Damage.Found broken = Damage.find(null, disk.source(), disk.format(), "the definition of domain " + domain);
+            if (broken != null && broken.missing()) {
+                List<DiskState.Layer> layers = new ArrayList<>();
+                broken.above().forEach(f -> layers.add(new DiskState.Layer(f, null)));
+                layers.add(new DiskState.Layer(broken.file(), null));
+                return layers;
             }
             throw new StepFailure("cannot read the backing chain of " + disk.source() + " (disk " + disk.target()
                     + " of domain " + domain + "), so cannot tell which files its state needs: " + e.getMessage(),

@@ -73,6 +73,7 @@ class DamageSpec extends Specification {
         then:
         found.file() == mid.toString()
         found.problem() == "${top} records it as qcow2, but its contents read as raw (its qcow2 header is gone)"
+        !found.missing()
     }
 
     def "the top image recorded as qcow2 by the domain but read as raw is damaged"() {
@@ -118,6 +119,8 @@ class DamageSpec extends Specification {
         expect:
         check().file() == mid.toString()
         check().problem() == "it does not exist, but ${top} names it as its backing file"
+        check().missing()
+        check().above() == [top.toString()]
     }
 
     def "a backing name that leads to a file that is gone (the chain moved, its relative name did not) is damaged"() {
