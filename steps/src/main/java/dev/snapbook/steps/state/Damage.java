@@ -110,9 +110,9 @@ public final class Damage {
             Found found = null;
             if ("external".equals(d.snapshot())) {
                 // the overlay's backing link and format are the record of where the state is and what it is
-                ImageFacts.Layer recorded = d.file() == null ? null : backingOf(world, d.file());
+                Below recorded = d.file() == null ? null : below(world, d.file());
                 if (recorded != null) {
-                    found = find(world, recorded.file(), recorded.format(), d.file());
+                    found = walk(world, recorded.file(), recorded.format(), d.file(), d.file(), recorded.size());
                 } else if (state != null) {
                     found = find(world, state, null, "snapshot " + s.name());
                 }
@@ -149,10 +149,18 @@ public final class Damage {
      * @param recordedBy what recorded {@code top}'s format, for the message
      */
     public static Found find(Planned world, String top, String format, String recordedBy) {
+        return walk(world, top, format, recordedBy, null, -1);
+    }
+
+    /**
+     * {@link #find}, for a chain that {@code namedBy} (of virtual size {@code sizeAbove}) names as its backing
+     * file: a snapshot's state file under the overlay the snapshot created.
+     */
+    private static Found walk(Planned world, String top, String format, String recordedBy, String namedBy,
+                              long sizeAbove) {
         String name = top;
-        String above = null;
+        String above = namedBy;
         String by = recordedBy;
-        long sizeAbove = -1;
         List<String> walked = new ArrayList<>();
         for (int depth = 0; depth < MAX_DEPTH; depth++) {
             Path file = Path.of(name);
@@ -234,22 +242,29 @@ public final class Damage {
         return null;
     }
 
+    /** An overlay's record of the file below it: its name, its format (null when none), the overlay's size. */
+    private record Below(String file, String format, long size) {
+    }
+
     /**
-     * The backing file and recorded backing format of the overlay {@code overlay}, from its header (or from the
-     * plan's prediction for an overlay the plan creates); null when it has none or cannot be read.
+     * What the overlay {@code overlay} records of its backing file, from its header (or from the plan's prediction
+     * for an overlay the plan creates); null when it has none or cannot be read.
      */
-    private static ImageFacts.Layer backingOf(Planned world, String overlay) {
+    private static Below below(Planned world, String overlay) {
         Path file = Path.of(overlay);
         if (!Files.exists(file)) {
             ImageFacts predicted = predicted(world, overlay);
-            return predicted == null || predicted.backingChain().isEmpty() ? null : predicted.backingChain().get(0);
+            return predicted == null || predicted.backingChain().isEmpty() ? null : new Below(
+                    predicted.backingChain().get(0).file(), predicted.backingChain().get(0).format(),
+                    predicted.virtualSize());
         }
         try {
             Qcow2Header header = Qcow2Header.read(file);
             if (header.backingFile() == null || Qcow2Header.hasProtocol(header.backingFile())) {
                 return null;
             }
-            return new ImageFacts.Layer(Qcow2Header.resolve(overlay, header.backingFile()), header.backingFormat());
+            return new Below(Qcow2Header.resolve(overlay, header.backingFile()), header.backingFormat(),
+                    header.size());
         } catch (Qcow2Header.Refused e) {
             return null;
         }
