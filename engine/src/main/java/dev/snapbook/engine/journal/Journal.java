@@ -89,7 +89,7 @@ public final class Journal implements AutoCloseable {
     }
 
     /** Appends one entry and forces it to disk before returning. */
-    public void write(String event, Map<String, ?> fields) {
+    public void write(JournalEvent event, Map<String, ?> fields) {
         write(event, fields, true);
     }
 
@@ -99,12 +99,12 @@ public final class Journal implements AutoCloseable {
      * recovery can do without (those of a step that changed nothing), since forcing costs a disk flush
      * (about a millisecond) each time.
      */
-    public synchronized void write(String event, Map<String, ?> fields, boolean force) {
+    public synchronized void write(JournalEvent event, Map<String, ?> fields, boolean force) {
         Map<String, Object> entry = new LinkedHashMap<>();
         entry.put("v", FORMAT_VERSION);
         entry.put("ts", Instant.now().toString());
         entry.put("run", runId);
-        entry.put("event", event);
+        entry.put("event", event.wire());
         entry.putAll(fields);
         byte[] line = (Json.line(entry) + "\n").getBytes(StandardCharsets.UTF_8);
         try {

@@ -2,6 +2,7 @@ package dev.snapbook.engine.journal;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.snapbook.engine.json.Json;
+import dev.snapbook.engine.run.RunStatus;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -81,7 +82,7 @@ public record RunRecord(String runId, Path file, String started, String playbook
             }
             events.add(entry);
         }
-        if (events.isEmpty() || !events.get(0).path("event").asText().equals("run_started")) {
+        if (events.isEmpty() || JournalEvent.of(events.get(0).path("event").asText()) != JournalEvent.RUN_STARTED) {
             throw new IOException(file + " is not a snapbook journal (no run_started entry)");
         }
         JsonNode start = events.get(0);
@@ -91,35 +92,38 @@ public record RunRecord(String runId, Path file, String started, String playbook
         String recovered = null;
         String recovering = null;
         for (JsonNode e : events) {
-            String event = e.path("event").asText();
+            JournalEvent event = JournalEvent.of(e.path("event").asText());
+            if (event == null) {
+                continue; // the format version is known, so this cannot be; an entry of no known kind says nothing
+            }
             boolean main = e.path("section").asText("steps").equals("steps");
             int index = e.path("index").asInt(-1);
             switch (event) {
-                case "step_started", "step_restored" -> {
+                case STEP_STARTED, STEP_RESTORED -> {
                     if (main) {
                         StepRecord r = new StepRecord(index, e.path("type").asText(), e.path("name").asText(),
                                 e.path("params"), e.path("captured"), e.path("reversibility").asText(""), false, false,
                                 null, null, false);
-                        if (event.equals("step_restored")) {
+                        if (event == JournalEvent.STEP_RESTORED) {
                             r = r.with(true, e.path("changed").asBoolean(), e.path("data"), true, false);
                         }
                         steps.put(index, r);
                     }
                 }
-                case "step_applied" -> {
+                case STEP_APPLIED -> {
                     if (main && steps.containsKey(index)) {
                         StepRecord r = steps.get(index);
                         steps.put(index, r.with(true, e.path("changed").asBoolean(), e.path("data"), null, false));
                     }
                 }
-                case "step_verified" -> {
+                case STEP_VERIFIED -> {
                     if (main && steps.containsKey(index)) {
                         StepRecord r = steps.get(index);
                         steps.put(index, r.with(r.applied(), r.changed(), r.data(), e.path("passed").asBoolean(), false));
                     }
                 }
-                case "undo_started" -> undoing = e.path("type").asText() + "|" + e.path("name").asText();
-                case "undo_finished" -> {
+                case UNDO_STARTED -> undoing = e.path("type").asText() + "|" + e.path("name").asText();
+                case UNDO_FINISHED -> {
                     if (e.path("ok").asBoolean() && e.has("index")) {
                         // since undo entries carry the step: exactly that one
                         if (e.path("section").asText("steps").equals("steps") && steps.containsKey(index)) {
@@ -139,16 +143,19 @@ public record RunRecord(String runId, Path file, String started, String playbook
                     }
                     undoing = null;
                 }
-                case "run_recovering" -> recovering = e.path("by").asText();
-                case "run_recovered" -> recovered = "recovered (" + e.path("action").asText() + " by run "
+                case RUN_RECOVERING -> recovering = e.path("by").asText();
+                case RUN_RECOVERED -> recovered = "recovered (" + e.path("action").asText() + " by run "
                         + e.path("by").asText() + ": " + e.path("status").asText().replace('_', ' ') + ")";
-                case "run_finished" -> status = switch (e.path("status").asText()) {
-                    case "stopped" -> "interrupted";
-                    case "succeeded" -> "completed";
-                    case "rolled_back" -> "rolled back";
-                    case "rollback_incomplete" -> "rollback incomplete";
-                    default -> "failed";
-                };
+                case RUN_FINISHED -> {
+                    RunStatus finished = RunStatus.ofWire(e.path("status").asText());
+                    status = finished == null ? "failed" : switch (finished) {
+                        case STOPPED -> "interrupted";
+                        case SUCCEEDED -> "completed";
+                        case ROLLED_BACK -> "rolled back";
+                        case ROLLBACK_INCOMPLETE -> "rollback incomplete";
+                        default -> "failed";
+                    };
+                }
                 default -> {
                 }
             }

@@ -2,6 +2,7 @@ package dev.snapbook.engine.run;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.snapbook.engine.journal.Journal;
+import dev.snapbook.engine.journal.JournalEvent;
 import dev.snapbook.engine.journal.RunRecord;
 import dev.snapbook.engine.json.Json;
 import dev.snapbook.engine.load.PlaybookError;
@@ -355,7 +356,7 @@ public final class Recovery {
     /** Writes {@code run_recovering} into the recovered run's journal, before the recovery acts. */
     private void markRecovering(RunRecord record, Action action, String by) throws IOException {
         try (Journal original = Journal.reopen(record.file(), record.runId())) {
-            original.write("run_recovering", Map.of("action", action.label(), "by", by));
+            original.write(JournalEvent.RUN_RECOVERING, Map.of("action", action.label(), "by", by));
         }
     }
 
@@ -365,9 +366,9 @@ public final class Recovery {
      */
     private void markRecovered(RunRecord record, Action action, RunListener.RunFinished finished) throws IOException {
         Map<String, Object> entry = Map.of("action", action.label(), "by", finished.runId(),
-                "status", finished.status().name().toLowerCase(Locale.ROOT));
+                "status", finished.status().wire());
         try (Journal original = Journal.reopen(record.file(), record.runId())) {
-            original.write("run_recovered", entry);
+            original.write(JournalEvent.RUN_RECOVERED, entry);
         }
         String root = record.rollbackOf() != null ? record.rollbackOf() : record.resumedFrom();
         if (root == null) {
@@ -380,8 +381,8 @@ public final class Recovery {
         RunRecord rootRecord = RunRecord.read(rootFile);
         if (record.runId().equals(rootRecord.recoveryRun()) && rootRecord.status().startsWith(RunRecord.BEING_RECOVERED)) {
             try (Journal original = Journal.reopen(rootFile, root)) {
-                original.write("run_recovered", Map.of("action", record.rollbackOf() != null ? "rollback" : "resume",
-                        "by", finished.runId(), "status", finished.status().name().toLowerCase(Locale.ROOT)));
+                original.write(JournalEvent.RUN_RECOVERED, Map.of("action", record.rollbackOf() != null ? "rollback" : "resume",
+                        "by", finished.runId(), "status", finished.status().wire()));
             }
         }
     }

@@ -35,4 +35,19 @@ public enum RunStatus {
     public String label() {
         return label;
     }
+
+    /** The status as a journal's {@code run_finished} entry writes it: {@code rolled_back}. */
+    public String wire() {
+        return name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    /** The status written as {@code wire}, or null when there is none of that name. */
+    public static RunStatus ofWire(String wire) {
+        for (RunStatus s : values()) {
+            if (s.wire().equals(wire)) {
+                return s;
+            }
+        }
+        return null;
+    }
 }

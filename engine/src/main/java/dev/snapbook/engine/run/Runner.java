@@ -3,6 +3,7 @@ package dev.snapbook.engine.run;
 import dev.snapbook.engine.expr.Expression;
 import dev.snapbook.engine.expr.ExpressionError;
 import dev.snapbook.engine.journal.Journal;
+import dev.snapbook.engine.journal.JournalEvent;
 import dev.snapbook.engine.load.StepCatalog;
 import dev.snapbook.engine.model.Playbook;
 import dev.snapbook.engine.model.StepCall;
@@ -111,7 +112,7 @@ public final class Runner {
         if (resume != null) {
             start.put("resumed_from", resume.resumedFrom());
         }
-        journal.write("run_started", start);
+        journal.write(JournalEvent.RUN_STARTED, start);
         listener.onRunStarted(new RunListener.RunStarted(journal.runId(), playbook.name(), journal.file().toString()));
 
         int first = 0;
@@ -141,7 +142,7 @@ public final class Runner {
             if (context.cancelled()) {
                 failed = true;
                 problems.add("stopped by the user before step " + (i + 1) + " (" + call.displayName() + ")");
-                journal.write("run_cancelled", Map.of("before_index", i));
+                journal.write(JournalEvent.RUN_CANCELLED, Map.of("before_index", i));
                 reports.add(report("steps", i, call, StepStatus.NOT_RUN, false, false, "stopped by the user"));
                 continue;
             }
@@ -155,7 +156,7 @@ public final class Runner {
                 problems.add(describe("step " + (i + 1) + " (" + call.displayName() + ")", f));
                 if (f.getCause() instanceof StepFailure.OutcomeUnknown) {
                     stoppedAt = i;
-                    journal.write("run_stopped", Map.of("index", i, "type", call.type(), "name", call.displayName(),
+                    journal.write(JournalEvent.RUN_STOPPED, Map.of("index", i, "type", call.type(), "name", call.displayName(),
                             "reason", f.getMessage()));
                 } else if (f.applied != null) {
                     done.push(f.applied);
@@ -166,7 +167,7 @@ public final class Runner {
         if (stoppedAt >= 0) {
             problems.add("stopped at step " + (stoppedAt + 1) + " without rolling back: recover the run with "
                     + "snapbook recover " + journal.runId() + " (it re-verifies the step, then --rollback or --resume)");
-            journal.write("run_finished", Map.of("status", "stopped", "problems", problems));
+            journal.write(JournalEvent.RUN_FINISHED, Map.of("status", RunStatus.STOPPED.wire(), "problems", problems));
             RunListener.RunFinished finished = new RunListener.RunFinished(journal.runId(), RunStatus.STOPPED, reports,
                     problems, journal.file().toString());
             listener.onRunFinished(finished);
@@ -208,7 +209,7 @@ public final class Runner {
         start.put("rollback_of", resume.resumedFrom());
         start.put("pid", ProcessHandle.current().pid());
         start.putAll(origin);
-        journal.write("run_started", start);
+        journal.write(JournalEvent.RUN_STARTED, start);
         listener.onRunStarted(new RunListener.RunStarted(journal.runId(), playbook.name(), journal.file().toString()));
         boolean incomplete;
         try {
@@ -228,7 +229,7 @@ public final class Runner {
     /** Journals how the run ended and tells the listener. */
     private RunListener.RunFinished finish(Journal journal, RunStatus status, List<StepReport> reports,
                                            List<String> problems) {
-        journal.write("run_finished", Map.of("status", status.name().toLowerCase(java.util.Locale.ROOT),
+        journal.write(JournalEvent.RUN_FINISHED, Map.of("status", status.wire(),
                 "problems", problems));
         RunListener.RunFinished finished = new RunListener.RunFinished(journal.runId(), status, reports, problems,
                 journal.file().toString());
@@ -264,7 +265,7 @@ public final class Runner {
             entry.put("captured", c.captured());
             entry.put("changed", c.changed());
             entry.put("data", c.data());
-            journal.write("step_restored", entry);
+            journal.write(JournalEvent.STEP_RESTORED, entry);
             out.add(new Done(reportIndex, call, step, params, c.captured(), outcome));
         }
         return out;
@@ -319,7 +320,7 @@ public final class Runner {
             // A step with nothing to undo needs no durable record before it acts: recovery has nothing to
             // undo for it, and a later forced entry flushes this one too (the journal is append-only).
             boolean mayNeedUndo = reversibility != Reversibility.NOTHING_TO_UNDO;
-            journal.write("step_started", entry, mayNeedUndo);
+            journal.write(JournalEvent.STEP_STARTED, entry, mayNeedUndo);
             listener.onStepStarted(new RunListener.StepStarted(section, index, call.displayName(), call.type()));
 
             phase = "apply";
@@ -327,12 +328,12 @@ public final class Runner {
             applied = new Done(reportIndex, call, step, params, captured, outcome);
             phase = "verify";
             boolean durable = mayNeedUndo || outcome.changed();
-            journal.write("step_applied", Map.of("section", section, "index", index, "type", call.type(),
+            journal.write(JournalEvent.STEP_APPLIED, Map.of("section", section, "index", index, "type", call.type(),
                     "changed", outcome.changed(),
                     "data", outcome.data(), "message", nullToEmpty(outcome.message())), durable);
 
             List<String> verifyProblems = verify(call, step, params, outcome, bindings, context);
-            journal.write("step_verified", Map.of("section", section, "index", index, "type", call.type(),
+            journal.write(JournalEvent.STEP_VERIFIED, Map.of("section", section, "index", index, "type", call.type(),
                     "passed", verifyProblems.isEmpty(), "problems", verifyProblems), durable || !verifyProblems.isEmpty());
             if (!verifyProblems.isEmpty()) {
                 reports.set(reportIndex, report(section, index, call, StepStatus.FAILED, outcome.changed(), false,
@@ -350,10 +351,10 @@ public final class Runner {
             if (reports.get(reportIndex).status() != StepStatus.FAILED) {
                 reports.set(reportIndex, report(section, index, call, StepStatus.FAILED, false, false, f.getMessage()));
                 listener.onStepFinished(new RunListener.StepFinished(reports.get(reportIndex)));
-                journal.write("step_failed", Map.of("section", section, "index", index, "type", call.type(),
+                journal.write(JournalEvent.STEP_FAILED, Map.of("section", section, "index", index, "type", call.type(),
                         "message", f.getMessage()));
             } else {
-                journal.write("step_failed", Map.of("section", section, "index", index, "type", call.type(),
+                journal.write(JournalEvent.STEP_FAILED, Map.of("section", section, "index", index, "type", call.type(),
                         "message", f.getMessage()));
             }
             throw f;
@@ -387,7 +388,7 @@ public final class Runner {
                 if (attempt >= attempts || e instanceof StepFailure.OutcomeUnknown) {
                     throw new Failed(e.getMessage() + (e.hint() != null ? " — " + e.hint() : ""), null, e);
                 }
-                journal.write("step_retry", Map.of("type", call.type(), "attempt", attempt, "reason", e.getMessage()));
+                journal.write(JournalEvent.STEP_RETRY, Map.of("type", call.type(), "attempt", attempt, "reason", e.getMessage()));
                 sleep(call.delay());
                 continue;
             }
@@ -412,7 +413,7 @@ public final class Runner {
                 throw new Failed("until '" + call.until() + "' was still false after " + attempts + " tries",
                         new Done(reportIndex, call, step, params, captured, outcome), null);
             }
-            journal.write("step_retry", Map.of("type", call.type(), "attempt", attempt,
+            journal.write(JournalEvent.STEP_RETRY, Map.of("type", call.type(), "attempt", attempt,
                     "reason", "until '" + call.until() + "' is false"));
             sleep(call.delay());
         }
@@ -509,7 +510,7 @@ public final class Runner {
             }
             Map<String, Object> started = new LinkedHashMap<>(which);
             started.put("captured", d.captured());
-            journal.write("undo_started", started);
+            journal.write(JournalEvent.UNDO_STARTED, started);
             List<String> undoProblems = new ArrayList<>();
             if (reversibility == Reversibility.REVERSIBLE) {
                 try {
@@ -531,7 +532,7 @@ public final class Runner {
             Map<String, Object> finished = new LinkedHashMap<>(which);
             finished.put("ok", ok);
             finished.put("problems", undoProblems);
-            journal.write("undo_finished", finished);
+            journal.write(JournalEvent.UNDO_FINISHED, finished);
             incomplete |= !ok;
             problems.addAll(undoProblems);
             if (d.reportIndex() >= 0) {

@@ -40,7 +40,7 @@ class JournalTest {
         void theStateDirectoryIsCreated0700AndEachJournal0600() throws Exception {
             Path state = dir.resolve("home/.local/state/snapbook");
             try (Journal j = Journal.create(state)) {
-                j.write("run_started", Map.of());
+                j.write(JournalEvent.RUN_STARTED, Map.of());
                 assertEquals("rw-------", mode(j.file()));
             }
             assertEquals("rwx------", mode(state));

@@ -1,5 +1,6 @@
 package dev.snapbook.engine.run;
 
+import dev.snapbook.engine.journal.JournalEvent;
 import dev.snapbook.engine.journal.Journal;
 import dev.snapbook.engine.journal.RunRecord;
 import dev.snapbook.engine.load.StepCatalog;
@@ -92,20 +93,20 @@ class RecoveryTest {
             start.put("playbook_file", "test.yml");
             start.put("playbook_groovy", false);
             start.put("playbook_text", PLAYBOOK);
-            j.write("run_started", start);
+            j.write(JournalEvent.RUN_STARTED, start);
             String[] names = {"a", "b", "c"};
             for (int i = 0; i <= stoppedIn; i++) {
                 Long before = ledger.counters.get(names[i]);
-                j.write("step_started", Map.of("section", "steps", "index", i, "type", "test.set", "name", "test.set",
+                j.write(JournalEvent.STEP_STARTED, Map.of("section", "steps", "index", i, "type", "test.set", "name", "test.set",
                         "params", Map.of("counter", names[i], "value", i + 1, "domain", "d1"),
                         "captured", Map.of("previous", before == null ? -1L : before), "reversibility", "reversible"));
                 if (i == stoppedIn) {
                     break;
                 }
                 ledger.counters.put(names[i], (long) (i + 1));
-                j.write("step_applied", Map.of("section", "steps", "index", i, "type", "test.set", "changed", true,
+                j.write(JournalEvent.STEP_APPLIED, Map.of("section", "steps", "index", i, "type", "test.set", "changed", true,
                         "data", Map.of(), "message", "set"));
-                j.write("step_verified", Map.of("section", "steps", "index", i, "type", "test.set", "passed", true,
+                j.write(JournalEvent.STEP_VERIFIED, Map.of("section", "steps", "index", i, "type", "test.set", "passed", true,
                         "problems", List.of()));
             }
             return RunRecord.read(j.file());

@@ -331,7 +331,8 @@ public final class BlockCommit implements Step {
         libvirt.blockCommit(name, disk, r.baseFile(), r.topFile(), Blocks.bandwidth(params),
                 r.active() ? EnumSet.of(Libvirt.CommitOption.ACTIVE) : EnumSet.noneOf(Libvirt.CommitOption.class));
         try {
-            Blocks.await(libvirt, context, name, disk, what, r.active(), params.duration("timeout"));
+            Blocks.await(libvirt, context, name, disk, what, r.active(), params.duration("timeout"),
+                    List.of(r.baseFile()));
             if (r.active()) {
                 libvirt.blockJobAbort(name, disk, r.pivot());
                 context.progress(what, 100);

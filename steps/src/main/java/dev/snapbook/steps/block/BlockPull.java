@@ -166,7 +166,8 @@ public final class BlockPull implements Step {
         String what = "block pull into " + chain.active();
         libvirt.blockPull(name, disk, baseFile, Blocks.bandwidth(params));
         try {
-            Blocks.await(libvirt, context, name, disk, what, false, params.duration("timeout"));
+            Blocks.await(libvirt, context, name, disk, what, false, params.duration("timeout"),
+                    List.of(chain.active()));
         } catch (StepFailure | RuntimeException e) {
             Blocks.abortAfter(e, libvirt, name, disk);
             throw e;

@@ -197,7 +197,7 @@ final class Blocks {
      *                     become ready ends instead
      */
     static BlockJobInfo await(Libvirt libvirt, StepContext context, String name, String disk, String what,
-                              boolean untilReady, Duration timeout) throws StepFailure {
+                              boolean untilReady, Duration timeout, List<String> written) throws StepFailure {
         Instant start = Instant.now();
         Instant end = start.plus(timeout);
         Instant until = context.deadline() != null && context.deadline().isBefore(end) ? context.deadline() : end;
@@ -205,9 +205,12 @@ final class Blocks {
             BlockJobInfo job = libvirt.blockJob(name, disk);
             if (job == null) {
                 if (untilReady) {
+                    String why = writeFailure(written);
                     throw new StepFailure("the " + what + " job on " + name + "/" + disk
-                            + " ended before it was ready to pivot", "see /var/log/libvirt/qemu/" + name
-                            + ".log and libvirtd's log for the reason; the disk still uses its former image");
+                            + " ended before it was ready to pivot" + (why == null ? "" : ": " + why),
+                            (why == null ? "see /var/log/libvirt/qemu/" + name + ".log and libvirtd's log for the"
+                                    + " reason; " : "make room there, then run the merge again; ")
+                                    + "the disk still uses its former image");
                 }
                 context.progress(what, 100);
                 return null;
@@ -297,7 +300,7 @@ final class Blocks {
                 return false;
             }
             try {
-                await(libvirt, context, name, disk, what, active, timeout);
+                await(libvirt, context, name, disk, what, active, timeout, after);
                 if (active) {
                     libvirt.blockJobAbort(name, disk, pivot);
                 }
@@ -372,6 +375,32 @@ final class Blocks {
         }
     }
 
+    /**
+     * Why a merge that wrote {@code written} most likely failed, said with the file: QEMU reports a block job's
+     * write error (ENOSPC, EACCES) to libvirt, which passes on only that the job ended. So the files are looked at:
+     * one that is gone, or whose file system has less than a cluster (64 KiB) free, explains it. Null when none
+     * does.
+     */
+    static String writeFailure(List<String> written) {
+        for (String file : written) {
+            Path path = Path.of(file);
+            if (!java.nio.file.Files.exists(path)) {
+                return file + " does not exist any more (No such file or directory)";
+            }
+            try {
+                java.nio.file.FileStore store = java.nio.file.Files.getFileStore(path);
+                long free = store.getUsableSpace();
+                if (free < 64 * 1024) {
+                    return "the file system holding " + file + " (" + store + ") is full, " + free + " bytes free"
+                            + " (No space left on device)";
+                }
+            } catch (java.io.IOException e) {
+                return file + " cannot be read: " + e.getMessage();
+            }
+        }
+        return null;
+    }
+
     private static long mib(long bytes) {
         return (bytes + (1 << 20) - 1) >> 20;
     }
@@ -440,6 +469,12 @@ final class Blocks {
         if (!now.files().equals(chain)) {
             problems.add("the chain of " + name + "/" + disk + " is " + now.show() + ", not "
                     + String.join(" → ", ((List<?>) chain).stream().map(String::valueOf).toList()));
+        }
+        if (!problems.isEmpty()) {
+            String why = writeFailure(now.files());
+            if (why != null) {
+                problems.add("the merge most likely failed because " + why);
+            }
         }
         return new dev.snapbook.engine.spi.Verification(problems.isEmpty(), problems);
     }
