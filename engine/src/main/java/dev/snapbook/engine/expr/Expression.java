@@ -4,7 +4,9 @@ import dev.snapbook.engine.spi.Unknown;
 
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -41,16 +43,38 @@ public final class Expression {
      */
     public static final int MAX_DEPTH = 100;
 
+    /** How many parsed expressions are kept for reuse: far more than a playbook holds. */
+    private static final int KEPT = 4096;
+
     /**
-     * Parses {@code source}.
+     * The expressions parsed so far, by source. A playbook's are parsed once, when it is loaded (the loader
+     * validates each), and plan and run take the parsed trees from here; a tree is immutable and evaluation has no
+     * state, so one tree serves every evaluation, on any thread. The oldest go first beyond {@link #KEPT}.
+     */
+    private static final Map<String, Expression> PARSED = Collections.synchronizedMap(
+            new LinkedHashMap<>(64, 0.75f, true) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<String, Expression> eldest) {
+                    return size() > KEPT;
+                }
+            });
+
+    /**
+     * Parses {@code source}, or gives the tree parsed from the same source before.
      *
      * @throws ExpressionError for anything that is not one whole expression, and for nothing else
      */
     public static Expression parse(String source) {
+        Expression known = PARSED.get(source);
+        if (known != null) {
+            return known;
+        }
         Parser p = new Parser(source, 0);
         Node n = p.parseExpression();
         p.expectEnd();
-        return new Expression(source, n);
+        Expression parsed = new Expression(source, n);
+        PARSED.put(source, parsed);
+        return parsed;
     }
 
     /**

@@ -49,6 +49,18 @@ class ExpressionTest {
         assertEquals(expected, eval(source));
     }
 
+    /** A playbook's expressions are parsed when it is loaded; plan and run get the same trees back. */
+    @Test
+    void aSourceIsParsedOnceAndItsTreeReused() {
+        Expression first = Expression.parse("r.changed and (n + 1) * 2 > 3");
+        org.junit.jupiter.api.Assertions.assertSame(first, Expression.parse("r.changed and (n + 1) * 2 > 3"));
+        Map<String, Object> changed = Map.of("r", Map.of("changed", true), "n", 2);
+        Map<String, Object> unchanged = Map.of("r", Map.of("changed", false), "n", 2);
+        assertEquals(true, first.evaluate(name -> changed.getOrDefault(name, Scope.UNDEFINED)));
+        assertEquals(false, Expression.parse("r.changed and (n + 1) * 2 > 3")
+                .evaluate(name -> unchanged.getOrDefault(name, Scope.UNDEFINED)));
+    }
+
     @Test
     void indexesListsFromTheEnd() {
         assertEquals("vdb", eval("r.disks[-1]"));
