@@ -47,7 +47,7 @@ public final class Libvirt implements AutoCloseable {
     @FunctionalInterface
     private interface Call<T> {
         /** Libvirt-java calls throw {@link LibvirtException}; the JNA-bound block-job calls {@code NativeError}. */
-        T on(Domain domain) throws BlockJobsNative.NativeError, LibvirtException;
+        T on(Domain domain) throws LibvirtNative.NativeError, LibvirtException;
     }
 
     /**
@@ -301,7 +301,7 @@ public final class Libvirt implements AutoCloseable {
 
     private static org.libvirt.Error libvirtError(StepFailure e) {
         return e.getCause() instanceof LibvirtException le ? le.getError()
-                : e.getCause() instanceof BlockJobsNative.NativeError ne ? ne.error : null;
+                : e.getCause() instanceof LibvirtNative.NativeError ne ? ne.error : null;
     }
 
     /** Whether the connection is closed ({@code virConnectIsAlive}); "internal error: client socket is closed". */
@@ -361,7 +361,7 @@ public final class Libvirt implements AutoCloseable {
         }
         try {
             return body.on(d);
-        } catch (BlockJobsNative.NativeError e) {
+        } catch (LibvirtNative.NativeError e) {
             throw failure(function, name, e.error, e);
         } catch (LibvirtException e) {
             throw failure(function, name, e);
@@ -546,12 +546,15 @@ public final class Libvirt implements AutoCloseable {
         });
     }
 
-    /** The names of every domain on the connection, running and defined ({@code virConnectListDomains} ...). */
+    /**
+     * The names of every domain on the connection, running and defined, from one listing
+     * ({@code virConnectListAllDomains}): a domain that is defined, started or stopped meanwhile is never left out.
+     */
     public java.util.List<String> domainNames() throws StepFailure {
         try {
             return domainNamesOnce();
         } catch (StepFailure e) {
-            if (!lost(e) || !reconnect("virConnectListDomains", "(all)")) {
+            if (!lost(e) || !reconnect("virConnectListAllDomains", "(all)")) {
                 throw e;
             }
             return domainNamesOnce();
@@ -559,27 +562,11 @@ public final class Libvirt implements AutoCloseable {
     }
 
     private java.util.List<String> domainNamesOnce() throws StepFailure {
-        trace.accept("virConnectListDomains(); virConnectListDefinedDomains()");
+        trace.accept("virConnectListAllDomains()");
         try {
-            java.util.Set<String> names = new java.util.TreeSet<>(java.util.List.of(connect.listDefinedDomains()));
-            for (int id : connect.listDomains()) {
-                try {
-                    Domain d = connect.domainLookupByID(id);
-                    try {
-                        names.add(d.getName());
-                    } finally {
-                        d.free();
-                    }
-                } catch (LibvirtException e) {
-                    if (e.getError().getCode() != ErrorNumber.VIR_ERR_NO_DOMAIN) {
-                        throw e;
-                    }
-                    // it stopped between the two calls
-                }
-            }
-            return java.util.List.copyOf(names);
-        } catch (LibvirtException e) {
-            throw failure("virConnectListDomains", "(all)", e);
+            return java.util.List.copyOf(new java.util.TreeSet<>(LibvirtNative.allDomainNames(connect)));
+        } catch (LibvirtNative.NativeError e) {
+            throw failure("virConnectListAllDomains", "(all)", e.error, e);
         }
     }
 
@@ -646,13 +633,13 @@ public final class Libvirt implements AutoCloseable {
 
     // ---------------------------------------------------------------------------------------------------
     // Family block (block.commit, block.pull, block.job) and domain.agent. The block-job calls go through
-    // BlockJobsNative (JNA), since libvirt-java 0.5.2 lacks them.
+    // LibvirtNative (JNA), since libvirt-java 0.5.2 lacks them.
     // ---------------------------------------------------------------------------------------------------
 
     /** Options of {@code virDomainBlockCommit} that snapbook uses. */
     public enum CommitOption {
         /** {@code VIR_DOMAIN_BLOCK_COMMIT_ACTIVE}: top is the active layer; the job then waits for a pivot. */
-        ACTIVE(BlockJobsNative.COMMIT_ACTIVE);
+        ACTIVE(LibvirtNative.COMMIT_ACTIVE);
 
         final int flag;
 
@@ -670,7 +657,7 @@ public final class Libvirt implements AutoCloseable {
         int flags = options.stream().mapToInt(o -> o.flag).reduce(0, (a, b) -> a | b);
         call("virDomainBlockCommit[" + disk + ", base=" + base + ", top=" + top + ", bandwidth="
                 + bandwidthMiB + ", flags=" + options + "]", name, d -> {
-                    BlockJobsNative.blockCommit(d, disk, base, top, bandwidthMiB, flags);
+                    LibvirtNative.blockCommit(d, disk, base, top, bandwidthMiB, flags);
                     return null;
                 });
     }
@@ -683,13 +670,13 @@ public final class Libvirt implements AutoCloseable {
     public void blockPull(String name, String disk, String base, long bandwidthMiB) throws StepFailure {
         if (base == null) {
             call("virDomainBlockPull[" + disk + ", bandwidth=" + bandwidthMiB + "]", name, d -> {
-                BlockJobsNative.blockPull(d, disk, bandwidthMiB);
+                LibvirtNative.blockPull(d, disk, bandwidthMiB);
                 return null;
             });
         } else {
             call("virDomainBlockRebase[" + disk + ", base=" + base + ", bandwidth=" + bandwidthMiB + "]",
                     name, d -> {
-                        BlockJobsNative.blockRebase(d, disk, base, bandwidthMiB);
+                        LibvirtNative.blockRebase(d, disk, base, bandwidthMiB);
                         return null;
                     });
         }
@@ -701,8 +688,8 @@ public final class Libvirt implements AutoCloseable {
      * sets only once QEMU reported the job ready, the condition for a safe pivot.
      */
     public BlockJobInfo blockJob(String name, String disk) throws StepFailure {
-        BlockJobsNative.JobInfo info = read("virDomainGetBlockJobInfo[" + disk + "]", name,
-                d -> BlockJobsNative.blockJobInfo(d, disk));
+        LibvirtNative.JobInfo info = read("virDomainGetBlockJobInfo[" + disk + "]", name,
+                d -> LibvirtNative.blockJobInfo(d, disk));
         if (info == null) {
             return null;
         }
@@ -717,7 +704,7 @@ public final class Libvirt implements AutoCloseable {
      */
     public void blockJobAbort(String name, String disk, boolean pivot) throws StepFailure {
         call("virDomainBlockJobAbort[" + disk + (pivot ? ", PIVOT" : "") + "]", name, d -> {
-            BlockJobsNative.blockJobAbort(d, disk, pivot ? BlockJobsNative.ABORT_PIVOT : 0);
+            LibvirtNative.blockJobAbort(d, disk, pivot ? LibvirtNative.ABORT_PIVOT : 0);
             return null;
         });
     }

@@ -5,22 +5,31 @@ import com.sun.jna.Native;
 import com.sun.jna.NativeLong;
 import com.sun.jna.Pointer;
 import com.sun.jna.Structure;
+import com.sun.jna.ptr.PointerByReference;
 import java.lang.reflect.Field;
+import java.util.ArrayList;
+import java.util.List;
+import org.libvirt.Connect;
 import org.libvirt.Domain;
+import org.libvirt.jna.ConnectionPointer;
 import org.libvirt.jna.DomainPointer;
 import org.libvirt.jna.virError;
 
 /**
- * The block-job calls of {@code libvirt.so.0} that libvirt-java 0.5.2 lacks, bound with JNA: the one place
- * snapbook calls libvirt's C API directly. Each method is one C call on the {@code virDomainPtr} of a
- * libvirt-java {@link Domain}; a failed call (-1) is turned into a {@link NativeError} carrying libvirt's
- * thread-local last error ({@code virGetLastError}), which {@link Libvirt} translates in its one failure place.
+ * The calls of {@code libvirt.so.0} that libvirt-java 0.5.2 lacks, bound with JNA: the one place snapbook calls
+ * libvirt's C API directly. They are the block-job calls, each one C call on the {@code virDomainPtr} of a
+ * libvirt-java {@link Domain}, and {@code virConnectListAllDomains}, the one listing of a connection's domains that
+ * cannot miss one (libvirt-java lists running and defined domains in separate calls, each sized by a count taken
+ * before it, so a domain defined, started or stopped meanwhile can be left out of both). A failed call (-1) is
+ * turned into a {@link NativeError} carrying libvirt's thread-local last error ({@code virGetLastError}), which
+ * {@link Libvirt} translates in its one failure place.
  *
- * <p>libvirt-java keeps the {@code virDomainPtr} in the package-private field {@code Domain.vdp} and offers
- * no accessor, so it is read by reflection ({@link #pointer}). The pointer is only used while the
- * {@link Domain} that owns it is alive (inside {@link Libvirt}'s lookup/free bracket).
+ * <p>libvirt-java keeps the {@code virDomainPtr} in the package-private field {@code Domain.vdp}, and the
+ * {@code virConnectPtr} in {@code Connect.vcp}, and offers no accessor, so they are read by reflection. A pointer
+ * is only used while the object that owns it is alive (inside {@link Libvirt}'s lookup/free bracket, or while the
+ * connection is open).
  */
-final class BlockJobsNative {
+final class LibvirtNative {
 
     /** {@code virDomainBlockCommitFlags}. */
     static final int COMMIT_ACTIVE = 4;
@@ -59,23 +68,65 @@ final class BlockJobsNative {
 
         int virDomainBlockJobAbort(Pointer dom, String disk, int flags);
 
+        int virConnectListAllDomains(Pointer conn, PointerByReference domains, int flags);
+
+        String virDomainGetName(Pointer dom);
+
+        int virDomainFree(Pointer dom);
+
         virError virGetLastError();
     }
 
     private static final C LIB = Native.load("virt", C.class);
     private static final Field VDP;
+    private static final Field VCP;
 
     static {
         try {
             VDP = Domain.class.getDeclaredField("vdp");
             VDP.setAccessible(true);
+            VCP = Connect.class.getDeclaredField("vcp");
+            VCP.setAccessible(true);
         } catch (NoSuchFieldException e) {
-            throw new ExceptionInInitializerError("libvirt-java's Domain has no field vdp; this code expects"
-                    + " libvirt-java 0.5.2: " + e);
+            throw new ExceptionInInitializerError("libvirt-java's Domain or Connect lacks the pointer field this"
+                    + " code reads; it expects libvirt-java 0.5.2: " + e);
         }
     }
 
-    private BlockJobsNative() {
+    /**
+     * {@code virConnectListAllDomains(conn, &domains, 0)}: the names of every domain on the connection, running or
+     * not, from one listing libvirt makes under its lock.
+     */
+    static List<String> allDomainNames(Connect connect) throws NativeError {
+        Pointer conn;
+        try {
+            conn = ((ConnectionPointer) VCP.get(connect)).getPointer();
+        } catch (IllegalAccessException e) {
+            throw new IllegalStateException("cannot read libvirt-java's Connect.vcp", e);
+        }
+        PointerByReference domains = new PointerByReference();
+        int n = LIB.virConnectListAllDomains(conn, domains, 0);
+        check("virConnectListAllDomains", n);
+        Pointer array = domains.getValue();
+        List<String> names = new ArrayList<>(n);
+        try {
+            for (int i = 0; i < n; i++) {
+                Pointer dom = array.getPointer((long) i * Native.POINTER_SIZE);
+                try {
+                    names.add(LIB.virDomainGetName(dom));
+                } finally {
+                    LIB.virDomainFree(dom);
+                }
+            }
+        } finally {
+            if (array != null) {
+                Native.free(Pointer.nativeValue(array)); // the array is libvirt's malloc, freed with free()
+            }
+        }
+        return names;
+    }
+
+    private LibvirtNative() {
     }
 
     /** {@code virDomainBlockCommit(dom, disk, base, top, bandwidth MiB/s, flags)}: starts a commit job. */
