@@ -11,6 +11,7 @@ import dev.snapbook.engine.spi.StepContext;
 import dev.snapbook.engine.spi.StepFailure;
 import dev.snapbook.engine.spi.Verification;
 import dev.snapbook.engine.spi.World;
+import dev.snapbook.steps.image.BackingChain;
 import dev.snapbook.steps.domain.DiskFacts;
 import dev.snapbook.steps.domain.DomainFacts;
 import dev.snapbook.steps.image.ImageFacts;
@@ -386,11 +387,11 @@ public final class BlockCommit implements Step {
     private static Map<String, Object> result(Params params, Resolved r) {
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("disk", params.string("disk"));
-        result.put("top", r.topFile());
-        result.put("base", r.baseFile());
+        result.put("top", BackingChain.plain(r.topFile()));
+        result.put("base", BackingChain.plain(r.baseFile()));
         result.put("active_file", r.newFiles().get(0));
         result.put("chain", List.copyOf(r.newFiles()));
-        result.put("merged", r.active() && !r.pivot() ? List.of() : List.copyOf(r.merged()));
+        result.put("merged", r.active() && !r.pivot() ? List.of() : BackingChain.plain(r.merged()));
         return result;
     }
 }

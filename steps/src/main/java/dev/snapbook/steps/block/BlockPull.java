@@ -11,6 +11,7 @@ import dev.snapbook.engine.spi.StepContext;
 import dev.snapbook.engine.spi.StepFailure;
 import dev.snapbook.engine.spi.Verification;
 import dev.snapbook.engine.spi.World;
+import dev.snapbook.steps.image.BackingChain;
 import dev.snapbook.steps.image.ImageFacts;
 import dev.snapbook.steps.libvirt.Libvirt;
 import dev.snapbook.steps.state.DiskStates;
@@ -219,10 +220,10 @@ public final class BlockPull implements Step {
     private static Map<String, Object> result(Params params, Blocks.Chain chain, int base) {
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("disk", params.string("disk"));
-        result.put("base", base == chain.files().size() ? null : chain.files().get(base));
+        result.put("base", base == chain.files().size() ? null : BackingChain.plain(chain.files().get(base)));
         result.put("active_file", chain.active());
         result.put("chain", List.copyOf(newFiles(chain, base)));
-        result.put("pulled", List.copyOf(chain.files().subList(1, base)));
+        result.put("pulled", BackingChain.plain(chain.files().subList(1, base)));
         return result;
     }
 }

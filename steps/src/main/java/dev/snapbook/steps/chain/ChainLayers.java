@@ -10,6 +10,7 @@ import dev.snapbook.engine.spi.StepContext;
 import dev.snapbook.engine.spi.StepFailure;
 import dev.snapbook.engine.spi.Verification;
 import dev.snapbook.engine.spi.World;
+import dev.snapbook.steps.image.BackingChain;
 import dev.snapbook.steps.state.DiskStates;
 import dev.snapbook.steps.state.Flatten;
 import java.util.LinkedHashMap;
@@ -107,11 +108,12 @@ public final class ChainLayers implements Step {
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("disk", disk);
         result.put("merge", merge);
-        result.put("chain", f.chain());
-        result.put("base", f.baseFile());
-        result.put("merged", f.merged());
+        // file names as a playbook passes them on to block.commit, block.pull and image.delete
+        result.put("chain", BackingChain.plain(f.chain()));
+        result.put("base", BackingChain.plain(f.baseFile()));
+        result.put("merged", BackingChain.plain(f.merged()));
         result.put("drops", f.drops());
-        result.put("after", f.after());
+        result.put("after", BackingChain.plain(f.after()));
         result.put("depth_after", (long) f.after().size());
         result.put("virtual_size", world.get(dev.snapbook.steps.image.ImageFacts.key(chain.get(0))).virtualSize());
         // the format the disk's active image has afterwards: the base's for a commit, the top's for a pull

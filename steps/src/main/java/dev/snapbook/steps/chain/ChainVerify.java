@@ -233,7 +233,7 @@ public final class ChainVerify implements Step {
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("chain", chain);
         result.put("depth", (long) links.size());
-        result.put("base", links.get(links.size() - 1).file());
+        result.put("base", BackingChain.plain(links.get(links.size() - 1).file()));
         return result;
     }
 }

@@ -156,6 +156,25 @@ public final class BackingChain {
         }
     }
 
+    /**
+     * {@code name} as a playbook can pass it on: a name with {@code .} or {@code ..} segments (qemu joins a relative
+     * backing name to the directory of the layer above without resolving them: {@code /a/else/../vm/base.img}) is
+     * given as the file it reaches ({@link #realPath}), since path parameters refuse {@code ..}; any other name as it
+     * is. Null stays null.
+     */
+    public static String plain(String name) {
+        if (name == null || !(name.contains("/../") || name.contains("/./") || name.endsWith("/..")
+                || name.endsWith("/."))) {
+            return name;
+        }
+        return realPath(Path.of(name)).toString();
+    }
+
+    /** {@link #plain} of each name. */
+    public static java.util.List<String> plain(java.util.List<String> names) {
+        return names.stream().map(BackingChain::plain).toList();
+    }
+
     /** Whether {@code a} and {@code b} name the same file (after resolving symbolic links when they exist). */
     public static boolean sameFile(String a, String b) {
         if (a == null || b == null) {
