@@ -22,7 +22,7 @@ class RecipeCatalogSpec extends Specification {
             'internal-snapshot-revert': ['-e domain=VALUE', '-e snapshot=VALUE'],
             'internal-snapshot-delete': ['-e domain=VALUE', '-e snapshot=VALUE', '[-e children=false]'],
             'external-snapshot-create': ['-e domain=VALUE', '-e name=VALUE', '[-e description=]', '[-e disk=all]',
-                                         '[-e file=]', '[-e quiesce=false]'],
+                                         '[-e file=]', '[-e quiesce=false]', '[-e reuse=false]'],
             'convert-image'           : ['-e source=VALUE', '-e target=VALUE', '-e format=VALUE'],
             'check-image'             : ['-e image=VALUE', '[-e repair=none]'],
             'snapshot-discard'        : ['-e domain=VALUE', '-e snapshot=VALUE']]

@@ -1,7 +1,6 @@
 package dev.snapbook.playbooks.safety
 
 import dev.snapbook.playbooks.recipes.ExternalRecipeSupport
-import dev.snapbook.steps.exec.Command
 import dev.snapbook.steps.lab.LabVm
 import spock.lang.Requires
 
@@ -9,7 +8,6 @@ import java.nio.ByteBuffer
 import java.nio.channels.FileChannel
 import java.nio.file.Files
 import java.nio.file.StandardOpenOption
-import java.time.Duration
 
 /**
  * Damaged layers under external snapshots (issue 12): A, s1, B, s2, C written on the running VM, so that vda.qcow2
@@ -26,8 +24,7 @@ class DamagedFilesSpec extends ExternalRecipeSupport {
             'a bad magic'            : { DamagedFilesSpec s -> s.overwrite('vda.qcow2', 'XXXX') },
             'a truncated layer'      : { DamagedFilesSpec s -> s.cutLastCluster('vda.s1') },
             'a missing middle layer' : { DamagedFilesSpec s -> Files.delete(s.file('vda.s1')) },
-            'a backing path to a file that is gone': { DamagedFilesSpec s ->
-                s.qemuImg('rebase', '-u', '-b', 'gone/vda.s1', '-F', 'qcow2', s.file('vda.s2').toString()) },
+            'a backing path to a file that is gone': { DamagedFilesSpec s -> s.backingName('vda.s2', 'gone/vda.s1') },
     ]
 
     def setup() {
@@ -49,9 +46,20 @@ class DamagedFilesSpec extends ExternalRecipeSupport {
         FileChannel.open(file(name), StandardOpenOption.WRITE).withCloseable { it.truncate(it.size() - 65536) }
     }
 
-    static void qemuImg(String... args) {
-        def r = Command.of('qemu-img', args).run(Duration.ofSeconds(30), { })
-        assert r.succeeded(), r.stderr()
+    /**
+     * Rewrites the backing file name in the qcow2 header of {@code name} in place (the running QEMU holds the
+     * file's write lock, so qemu-img rebase cannot): the name's offset stays, its length field is set anew.
+     */
+    void backingName(String name, String backing) {
+        FileChannel.open(file(name), StandardOpenOption.READ, StandardOpenOption.WRITE).withCloseable { ch ->
+            ByteBuffer header = ByteBuffer.allocate(20)
+            ch.read(header, 0)
+            long offset = header.getLong(8)
+            int size = header.getInt(16)
+            assert offset > 0 && backing.length() <= size
+            ch.write(ByteBuffer.wrap(backing.bytes), offset)
+            ch.write(ByteBuffer.allocate(4).putInt(0, backing.length()), 16)
+        }
     }
 
     def "#recipe on a chain with #damage is refused by the plan, naming #damaged; nothing changes"() {
@@ -87,7 +95,7 @@ class DamagedFilesSpec extends ExternalRecipeSupport {
         says = [
                 'a bad magic'            : 'records it as qcow2, but its contents read as raw (its qcow2 header is gone)',
                 'a truncated layer'      : 'it is truncated: ',
-                'a missing middle layer' : 'it does not exist, but DIR/vda.s2 names it as its backing file',
+                'a missing middle layer' : 'it does not exist', // as the state file of s2 it is the chain's top
                 'a backing path to a file that is gone': 'it does not exist, but DIR/vda.s2 names it as its backing file'][damage]
     }
 }

@@ -19,6 +19,7 @@ import dev.snapbook.steps.libvirt.Libvirt;
 import dev.snapbook.steps.libvirt.XmlView;
 import dev.snapbook.steps.qemu.QemuImg;
 import dev.snapbook.steps.xml.SafeXml;
+import dev.snapbook.steps.state.Damage;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -89,6 +90,7 @@ public final class ChainVerify implements Step {
     @Override
     public Planned plan(Params params, World world) throws StepFailure {
         Top top = topFromFacts(params, world);
+        Damage.refuseImage(world, top.file(), top.declaredFormat(), top.what());
         ImageFacts facts;
         try {
             facts = world.get(ImageFacts.key(top.file()));

@@ -64,6 +64,9 @@ public final class ImageInfo implements Step {
     @Override
     public Planned plan(Params params, World world) throws StepFailure {
         String path = params.string("path");
+        if (java.nio.file.Files.exists(java.nio.file.Path.of(path))) {
+            dev.snapbook.steps.state.Damage.refuseImage(world, path, null); // a damaged chain: what and where
+        }
         ImageFacts facts = world.get(ImageFacts.key(path));
         if (facts == null) {
             throw new StepFailure("image " + path + " does not exist" + (world.observed(ImageFacts.key(path)) != null

@@ -547,26 +547,54 @@ public final class Libvirt implements AutoCloseable {
     }
 
     /**
-     * The names of every domain on the connection, running and defined, from one listing
-     * ({@code virConnectListAllDomains}): a domain that is defined, started or stopped meanwhile is never left out.
+     * The names of every domain on the connection, running and defined: a domain that is defined, started or stopped
+     * meanwhile is never left out.
      */
     public java.util.List<String> domainNames() throws StepFailure {
         try {
             return domainNamesOnce();
         } catch (StepFailure e) {
-            if (!lost(e) || !reconnect("virConnectListAllDomains", "(all)")) {
+            if (!lost(e) || !reconnect("virConnectListDomains", "(all)")) {
                 throw e;
             }
             return domainNamesOnce();
         }
     }
 
+    /**
+     * Running domains, then the others, then the running ones again: a domain that starts or stops between two of
+     * the calls is in one of them.
+     */
     private java.util.List<String> domainNamesOnce() throws StepFailure {
-        trace.accept("virConnectListAllDomains()");
+        trace.accept("virConnectListDomains(); virConnectListDefinedDomains(); virConnectListDomains()");
         try {
-            return java.util.List.copyOf(new java.util.TreeSet<>(LibvirtNative.allDomainNames(connect)));
+            java.util.Set<String> names = new java.util.TreeSet<>();
+            addRunning(names);
+            names.addAll(LibvirtNative.definedDomainNames(connect));
+            addRunning(names);
+            return java.util.List.copyOf(names);
         } catch (LibvirtNative.NativeError e) {
-            throw failure("virConnectListAllDomains", "(all)", e.error, e);
+            throw failure("virConnectListDomains", "(all)", e.error, e);
+        } catch (LibvirtException e) {
+            throw failure("virConnectListDomains", "(all)", e);
+        }
+    }
+
+    private void addRunning(java.util.Set<String> names) throws LibvirtNative.NativeError, LibvirtException {
+        for (int id : LibvirtNative.runningDomainIds(connect)) {
+            try {
+                Domain d = connect.domainLookupByID(id);
+                try {
+                    names.add(d.getName());
+                } finally {
+                    d.free();
+                }
+            } catch (LibvirtException e) {
+                if (e.getError().getCode() != ErrorNumber.VIR_ERR_NO_DOMAIN) {
+                    throw e;
+                }
+                // it stopped meanwhile: then it is among the defined domains, listed after this
+            }
         }
     }
 

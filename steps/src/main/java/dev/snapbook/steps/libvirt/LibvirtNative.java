@@ -5,7 +5,6 @@ import com.sun.jna.Native;
 import com.sun.jna.NativeLong;
 import com.sun.jna.Pointer;
 import com.sun.jna.Structure;
-import com.sun.jna.ptr.PointerByReference;
 import java.lang.reflect.Field;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,9 +17,9 @@ import org.libvirt.jna.virError;
 /**
  * The calls of {@code libvirt.so.0} that libvirt-java 0.5.2 lacks, bound with JNA: the one place snapbook calls
  * libvirt's C API directly. They are the block-job calls, each one C call on the {@code virDomainPtr} of a
- * libvirt-java {@link Domain}, and {@code virConnectListAllDomains}, the one listing of a connection's domains that
- * cannot miss one (libvirt-java lists running and defined domains in separate calls, each sized by a count taken
- * before it, so a domain defined, started or stopped meanwhile can be left out of both). A failed call (-1) is
+ * libvirt-java {@link Domain}, and the listings of a connection's domains with a buffer that says when it was too
+ * small (libvirt-java sizes its buffer by a count taken just before, and a domain defined in between pushes another
+ * out of the answer unnoticed). A failed call (-1) is
  * turned into a {@link NativeError} carrying libvirt's thread-local last error ({@code virGetLastError}), which
  * {@link Libvirt} translates in its one failure place.
  *
@@ -68,11 +67,13 @@ final class LibvirtNative {
 
         int virDomainBlockJobAbort(Pointer dom, String disk, int flags);
 
-        int virConnectListAllDomains(Pointer conn, PointerByReference domains, int flags);
+        int virConnectNumOfDefinedDomains(Pointer conn);
 
-        String virDomainGetName(Pointer dom);
+        int virConnectListDefinedDomains(Pointer conn, Pointer[] names, int maxnames);
 
-        int virDomainFree(Pointer dom);
+        int virConnectNumOfDomains(Pointer conn);
+
+        int virConnectListDomains(Pointer conn, int[] ids, int maxids);
 
         virError virGetLastError();
     }
@@ -93,40 +94,51 @@ final class LibvirtNative {
         }
     }
 
+    /** Room a listing's buffer has beyond the count taken before it; when it fills up, the listing is made again. */
+    private static final int SPARE = 16;
+
     /**
-     * {@code virConnectListAllDomains(conn, &domains, 0)}: the names of every domain on the connection, running or
-     * not, from one listing libvirt makes under its lock.
+     * {@code virConnectListDefinedDomains}: the names of the domains that are not running, all of them: a buffer
+     * the answer fills is too small (a domain was defined meanwhile), and the listing is made again with a larger
+     * one. (Not {@code virConnectListAllDomains}: libvirtd 9.0 was seen to crash in an RPC thread, twice, while
+     * that call ran as other clients defined and undefined domains.)
      */
-    static List<String> allDomainNames(Connect connect) throws NativeError {
-        Pointer conn;
+    static List<String> definedDomainNames(Connect connect) throws NativeError {
+        Pointer conn = pointer(connect);
+        for (int room = Math.max(0, LIB.virConnectNumOfDefinedDomains(conn)) + SPARE; ; room *= 2) {
+            Pointer[] names = new Pointer[room];
+            int n = LIB.virConnectListDefinedDomains(conn, names, room);
+            check("virConnectListDefinedDomains", n);
+            List<String> out = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                out.add(names[i].getString(0, "UTF-8"));
+                Native.free(Pointer.nativeValue(names[i])); // each name is libvirt's malloc, freed with free()
+            }
+            if (n < room) {
+                return out;
+            }
+        }
+    }
+
+    /** {@code virConnectListDomains}: the ids of the running domains, all of them, as {@link #definedDomainNames}. */
+    static int[] runningDomainIds(Connect connect) throws NativeError {
+        Pointer conn = pointer(connect);
+        for (int room = Math.max(0, LIB.virConnectNumOfDomains(conn)) + SPARE; ; room *= 2) {
+            int[] ids = new int[room];
+            int n = LIB.virConnectListDomains(conn, ids, room);
+            check("virConnectListDomains", n);
+            if (n < room) {
+                return java.util.Arrays.copyOf(ids, n);
+            }
+        }
+    }
+
+    private static Pointer pointer(Connect connect) {
         try {
-            conn = ((ConnectionPointer) VCP.get(connect)).getPointer();
+            return ((ConnectionPointer) VCP.get(connect)).getPointer();
         } catch (IllegalAccessException e) {
             throw new IllegalStateException("cannot read libvirt-java's Connect.vcp", e);
         }
-        PointerByReference domains = new PointerByReference();
-        int n = LIB.virConnectListAllDomains(conn, domains, 0);
-        check("virConnectListAllDomains", n);
-        Pointer array = domains.getValue();
-        List<String> names = new ArrayList<>(n);
-        try {
-            for (int i = 0; i < n; i++) {
-                Pointer dom = array.getPointer((long) i * Native.POINTER_SIZE);
-                try {
-                    names.add(LIB.virDomainGetName(dom));
-                } finally {
-                    LIB.virDomainFree(dom);
-                }
-            }
-        } finally {
-            if (array != null) {
-                Native.free(Pointer.nativeValue(array)); // the array is libvirt's malloc, freed with free()
-            }
-        }
-        return names;
-    }
-
-    private LibvirtNative() {
     }
 
     /** {@code virDomainBlockCommit(dom, disk, base, top, bandwidth MiB/s, flags)}: starts a commit job. */

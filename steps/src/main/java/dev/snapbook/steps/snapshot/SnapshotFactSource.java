@@ -26,17 +26,31 @@ public final class SnapshotFactSource implements FactSource {
         return observe(domain, Libvirt.session(context));
     }
 
-    /** The snapshot tree of {@code domain}, or null when no domain has that name. */
+    /** How often the tree is read again when a snapshot goes away while it is read. */
+    private static final int READS = 3;
+
+    /**
+     * The snapshot tree of {@code domain}, or null when no domain has that name. The tree is several calls; a
+     * domain undefined meanwhile has none (null), and a snapshot deleted meanwhile makes the tree be read again,
+     * so that what is returned is one tree libvirt had.
+     */
     public static SnapshotTree observe(String domain, Libvirt libvirt) throws StepFailure {
-        List<String> names;
-        try {
-            names = libvirt.snapshotNames(domain);
-        } catch (StepFailure e) {
-            if (Libvirt.isNoDomain(e)) {
-                return null;
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return readTree(domain, libvirt);
+            } catch (StepFailure e) {
+                if (Libvirt.isNoDomain(e)) {
+                    return null;
+                }
+                if (!Libvirt.isNoSnapshot(e) || attempt == READS) {
+                    throw e;
+                }
             }
-            throw e;
         }
+    }
+
+    private static SnapshotTree readTree(String domain, Libvirt libvirt) throws StepFailure {
+        List<String> names = libvirt.snapshotNames(domain);
         if (names.isEmpty()) {
             return new SnapshotTree(domain, null, List.of()); // no snapshot, so no current one: one call less
         }

@@ -128,9 +128,14 @@ public final class Damage {
 
     /** Refuses when the chain of the image at {@code path} is damaged; {@code format} as recorded, or null. */
     public static void refuseImage(World world, String path, String format) throws StepFailure {
-        Found found = find(Planned.of(world), path, format, "the step");
+        refuseImage(world, path, format, "the image " + path);
+    }
+
+    /** {@link #refuseImage(World, String, String)}, saying {@code what} reads through the damaged file. */
+    public static void refuseImage(World world, String path, String format, String what) throws StepFailure {
+        Found found = find(Planned.of(world), path, format, format == null ? "the step" : "the record of " + what);
         if (found != null) {
-            throw refusal(found, "the image " + path + " reads through it");
+            throw refusal(found, what + " reads through it");
         }
     }
 

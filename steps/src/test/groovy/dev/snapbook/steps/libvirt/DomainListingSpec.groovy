@@ -17,25 +17,25 @@ import java.util.concurrent.atomic.AtomicBoolean
 class DomainListingSpec extends Specification {
 
     LabVm vm
-    List<String> churned = Collections.synchronizedList([])
+    AtomicBoolean stop = new AtomicBoolean()
+    Thread churn
 
     def setup() {
         vm = LabVm.create()
     }
 
     def cleanup() {
-        churned.each { name ->
-            if (vm.libvirt().exists(name)) {
-                vm.libvirt().undefine(name, EnumSet.noneOf(Libvirt.UndefineOption))
-            }
+        stop.set(true)
+        churn?.join(30_000)
+        vm.libvirt().domainNames().findAll { it.startsWith(vm.name() + '-churn-') }.each {
+            vm.libvirt().undefine(it, EnumSet.noneOf(Libvirt.UndefineOption))
         }
         vm?.close()
     }
 
     def "every listing holds the lab VM while other domains are defined and undefined all the time"() {
         given: 'a thread that defines and undefines domains of its own (never started) as fast as it can'
-        AtomicBoolean stop = new AtomicBoolean()
-        def churn = Thread.start {
+        churn = Thread.start {
             Libvirt own = Libvirt.open(LabVm.URI, { })
             try {
                 for (int i = 0; !stop.get(); i++) {
@@ -43,7 +43,6 @@ class DomainListingSpec extends Specification {
                     if (own.exists(name)) {
                         own.undefine(name, EnumSet.noneOf(Libvirt.UndefineOption))
                     } else {
-                        churned << name
                         own.defineXml(LabMachine.domainXml(name, vm.disk(), 'qcow2', 'churn, deleted by the test'))
                     }
                 }
