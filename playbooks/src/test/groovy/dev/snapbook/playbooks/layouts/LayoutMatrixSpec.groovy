@@ -1,0 +1,424 @@
+package dev.snapbook.playbooks.layouts
+
+import dev.snapbook.playbooks.RecipeHarness
+import dev.snapbook.playbooks.layouts.LayoutLab.Cell
+import dev.snapbook.steps.lab.LabVm
+import dev.snapbook.steps.libvirt.PowerState
+import spock.lang.Requires
+import spock.lang.Shared
+import spock.lang.Specification
+import spock.lang.TempDir
+
+import java.nio.file.Files
+import java.nio.file.Path
+
+/**
+ * Every recipe over a matrix of layouts (issue 12, item 4), on real lab VMs. The axes: base raw or qcow2; VM running
+ * or shut off; one disk or two; overlays next to their images or in a directory of their own; backing paths absolute
+ * or relative; plain names or names with spaces and non-ASCII letters (files and snapshots); and an inserted damage
+ * (none, a truncated layer, a bad qcow2 magic, a missing middle layer, a backing path to a file that is gone). The
+ * cells are a covering design ({@link LayoutLab#cells()}): every pair of axis values is in some cell.
+ *
+ * <p>In each cell every recipe that applies either RUNS and proves its data (distinct patterns written before and
+ * after each snapshot; after the recipe the disk and the state files of every remaining snapshot show exactly their
+ * data, and at the end a revert to every remaining state shows it), or is REFUSED in the plan: exit 1, the message
+ * naming the cause, nothing changed (domain XML live and inactive, power state, snapshots, every file's size and
+ * mtime). Every recipe is refused on a damaged chain, and no VM boots on one. The matrix is printed at the end and
+ * written to target/layout-matrix.txt.
+ */
+@Requires(value = { LabVm.available() || System.getenv('CI') },
+        reason = 'needs libvirt: `virsh -c qemu:///system version` must succeed (run scripts/setup)')
+class LayoutMatrixSpec extends Specification {
+
+    /**
+     * Cells whose honest expectation fails because of a product bug, "CELL | RECIPE" → the bug. They are run and
+     * their outcome printed as PENDING; an entry that passes fails the spec, so the list cannot go stale.
+     */
+    static final Map<String, String> PENDING = [:]
+
+    @Shared
+    List<String> matrix = []
+    @Shared
+    long started = System.nanoTime()
+
+    @TempDir
+    Path tmp
+
+    RecipeHarness harness
+    List<LayoutLab> labs = []
+    List<Throwable> failures = []
+
+    def setup() {
+        harness = new RecipeHarness(tmp.resolve('state'))
+    }
+
+    def cleanup() {
+        List<Throwable> problems = []
+        for (LayoutLab lab in labs.reverse()) {
+            try {
+                lab.close()
+            } catch (Throwable t) {
+                problems << t
+            }
+        }
+        if (problems) {
+            problems.drop(1).each { problems[0].addSuppressed(it) }
+            throw problems[0]
+        }
+    }
+
+    def cleanupSpec() {
+        long seconds = (System.nanoTime() - started).intdiv(1_000_000_000L)
+        List<String> text = ["Layout matrix (${matrix.size()} lines, ${LayoutLab.cells().size()} cells, ${seconds} s)".toString()] + matrix
+        println text.join('\n')
+        Path out = Path.of('target', 'layout-matrix.txt')
+        Files.createDirectories(out.parent)
+        Files.writeString(out, text.join('\n') + '\n')
+    }
+
+    def "cell #cell: every recipe that applies runs and proves its data, or is refused in the plan with nothing changed"() {
+        when:
+        if (cell.damaged) {
+            damagedCell(cell)
+        } else {
+            healthyCell(cell)
+        }
+
+        then:
+        failures.findAll { !(it instanceof PendingFailure) }.with { List real ->
+            if (real) {
+                real.drop(1).each { real[0].addSuppressed(it) }
+                throw real[0]
+            }
+            true
+        }
+
+        where:
+        cell << selected()
+    }
+
+    /** The cells, or with -Dsnapbook.matrix.cells=0,3 only those (to iterate on one); the matrix is the same. */
+    static List<Cell> selected() {
+        String only = System.getProperty('snapbook.matrix.cells')
+        List<Cell> all = LayoutLab.cells()
+        only ? only.split(',').collect { all[it.trim() as int] } : all
+    }
+
+    // ---- the cells ---------------------------------------------------------------------------------------------
+
+    void healthyCell(Cell cell) {
+        LayoutLab lab = open { LayoutLab.chain(cell) }
+
+        attempt(cell, 'check-image (base, top)') {
+            def before = lab.picture()
+            List<String> said = []
+            for (String t in lab.targets) {
+                for (Path image in [lab.bases[t], lab.active(t)]) {
+                    def out = harness.run('recipe:check-image', [image: image.toString()])
+                    assert out.exitCode == 0: "check-image ${image}: exit ${out.exitCode}: ${why(out)}"
+                    said << image.fileName.toString()
+                }
+            }
+            assert lab.picture() == before: "check-image changed: ${LayoutLab.changes(before, lab.picture())}"
+            "ran, ${said.size()} images clean, nothing changed"
+        }
+
+        if (!cell.running) {
+            for (String recipe in ['flatten-commit', 'flatten-pull']) {
+                attempt(cell, recipe) {
+                    refused(lab, recipe, [domain: lab.vm.name()], ['QEMU block job'])
+                }
+            }
+        } else if (cell.disks == 2) {
+            for (String recipe in ['flatten-commit', 'flatten-pull']) {
+                attempt(cell, "${recipe} (vda of a two-disk snapshot)") {
+                    refused(lab, recipe, [domain: lab.vm.name()], ["its state of vda"])
+                }
+            }
+        }
+
+        boolean chainOk = attempt(cell, 'external-snapshot-create') {
+            String name = lab.snap(3)
+            Map vars = [domain: lab.vm.name(), name: name]
+            if (cell.elsewhere && cell.disks == 1) {
+                vars.file = lab.elsewhere('vda', name).toString()
+            }
+            def out = harness.run('recipe:external-snapshot-create', vars)
+            ok(lab, out, 'external-snapshot-create')
+            lab.states[name] = lab.current.clone() as Set
+            for (String t in lab.targets) {
+                Path overlay = lab.active(t)
+                assert overlay.toString() != lab.stateFiles(name)[t]
+                if (cell.elsewhere) {
+                    assert overlay.parent == lab.other: "the overlay of ${t} is ${overlay}, not in ${lab.other}"
+                }
+            }
+            lab.writeNext()
+            "ran, ${prove(lab)} states proven"
+        }
+
+        String kept = null
+        chainOk = chainOk && attempt(cell, 'external-snapshot-revert') {
+            String target = lab.snap(1)
+            Set<String> before = lab.snapshots() as Set
+            PowerState power = lab.vm.state()
+            def out = harness.run('recipe:external-snapshot-revert', [domain: lab.vm.name(), snapshot: target, timeout: '1s'])
+            ok(lab, out, 'external-snapshot-revert')
+            assert lab.vm.state() == power
+            Set<String> added = (lab.snapshots() as Set) - before
+            assert added.size() == 1: "the revert kept ${added}"
+            kept = added[0]
+            lab.states[kept] = lab.current.clone() as Set
+            lab.current = lab.states[target].clone() as Set
+            lab.writeNext()
+            "ran, ${prove(lab)} states proven"
+        }
+
+        chainOk = chainOk && attempt(cell, 'snapshot-discard') {
+            Map<String, String> files = lab.stateFiles(kept)
+            def out = harness.run('recipe:snapshot-discard', [domain: lab.vm.name(), snapshot: kept])
+            ok(lab, out, 'snapshot-discard')
+            lab.states.remove(kept)
+            // the kept state's files were only its own: the overlay the disk ran on before the revert
+            files.values().each { assert !Files.exists(Path.of(it)): "${it} only held the discarded state" }
+            "ran, ${prove(lab)} states proven"
+        }
+
+        if (chainOk) {
+            attempt(cell, 'external-snapshot-revert to every state') {
+                "ran, ${revertToEvery(lab)} states proven"
+            }
+        }
+
+        if (cell.running && cell.disks == 1) {
+            attempt(cell, 'flatten-commit') {
+                LayoutLab l = open { LayoutLab.chain(cell) }
+                def out = harness.run('recipe:flatten-commit', [domain: l.vm.name()])
+                ok(l, out, 'flatten-commit')
+                assert l.active('vda') == l.bases['vda']
+                assert l.snapshots() == []
+                l.states.clear()
+                assert l.files().keySet().findAll { it.contains(l.snap(1)) || it.contains(l.snap(2)) }.isEmpty()
+                l.writeNext()
+                "ran, ${prove(l)} states proven"
+            }
+            attempt(cell, 'flatten-pull') {
+                LayoutLab l = open { LayoutLab.chain(cell) }
+                Path top = l.active('vda')
+                def out = harness.run('recipe:flatten-pull', [domain: l.vm.name()])
+                ok(l, out, 'flatten-pull')
+                assert l.active('vda') == top
+                assert l.snapshots() == []
+                l.states.clear()
+                assert !Files.exists(l.bases['vda'])
+                l.writeNext()
+                "ran, ${prove(l)} states proven"
+            }
+        }
+
+        internalRecipes(cell)
+    }
+
+    /** The internal-snapshot recipes on the cell's bases alone: refused on raw, create/revert/delete on qcow2. */
+    void internalRecipes(Cell cell) {
+        LayoutLab lab
+        if (!attempt(cell, 'internal (bare bases)') { lab = open { LayoutLab.bare(cell) }; null }) {
+            return
+        }
+        String i1 = lab.internalName(1)
+        if (cell.base == 'raw') {
+            attempt(cell, 'internal-snapshot-create') {
+                refused(lab, 'internal-snapshot-create', [domain: lab.vm.name(), name: i1], ['raw'])
+            }
+            return
+        }
+        boolean made = attempt(cell, 'internal-snapshot-create') {
+            def out = harness.run('recipe:internal-snapshot-create', [domain: lab.vm.name(), name: i1])
+            ok(lab, out, 'internal-snapshot-create')
+            lab.states[i1] = lab.current.clone() as Set
+            lab.writeNext()
+            "ran, ${proveCurrent(lab)} states proven"
+        }
+        String safety = null
+        made = made && attempt(cell, 'internal-snapshot-revert') {
+            PowerState power = lab.vm.state()
+            Set<String> before = lab.snapshots() as Set
+            def out = harness.run('recipe:internal-snapshot-revert', [domain: lab.vm.name(), snapshot: i1])
+            ok(lab, out, 'internal-snapshot-revert')
+            assert lab.vm.state() == power
+            Set<String> added = (lab.snapshots() as Set) - before
+            assert added.size() == 1: "the revert kept ${added}"
+            safety = added[0]
+            lab.states[safety] = lab.current.clone() as Set
+            lab.current = lab.states[i1].clone() as Set
+            int n = proveCurrent(lab)
+            // back to the safety snapshot: the state before the revert, exactly
+            out = harness.run('recipe:internal-snapshot-revert', [domain: lab.vm.name(), snapshot: safety])
+            ok(lab, out, 'internal-snapshot-revert to the safety snapshot')
+            lab.current = lab.states[safety].clone() as Set
+            (lab.snapshots() - (before + [safety])).each { lab.states[it] = lab.states[i1].clone() as Set }
+            "ran, ${n + proveCurrent(lab)} states proven"
+        }
+        made && attempt(cell, 'internal-snapshot-delete') {
+            def out = harness.run('recipe:internal-snapshot-delete', [domain: lab.vm.name(), snapshot: i1])
+            ok(lab, out, 'internal-snapshot-delete')
+            lab.states.remove(i1)
+            assert !(i1 in lab.snapshots())
+            int n = proveCurrent(lab)
+            // the other internal states are still there, exactly
+            for (String s in lab.states.keySet().sort()) {
+                out = harness.run('recipe:internal-snapshot-revert', [domain: lab.vm.name(), snapshot: s])
+                ok(lab, out, "internal-snapshot-revert to ${s}")
+                lab.current = lab.states[s].clone() as Set
+                n += proveCurrent(lab)
+            }
+            "ran, ${n} states proven"
+        }
+    }
+
+    /** A damaged cell: every recipe that reads the chain is refused by its plan, naming the damaged file; nothing changes. */
+    void damagedCell(Cell cell) {
+        LayoutLab lab
+        if (!attempt(cell, 'layout') { lab = open { LayoutLab.chain(cell) }; null }) {
+            return
+        }
+        List<String> names = [lab.damaged.toString(), lab.damaged.fileName.toString()]
+        String s2 = lab.snap(2)
+        Map<String, Map> recipes = [
+                'external-snapshot-create': [domain: lab.vm.name(), name: lab.snap(3)],
+                'external-snapshot-revert': [domain: lab.vm.name(), snapshot: s2, timeout: '1s'],
+                'flatten-commit'          : [domain: lab.vm.name()],
+                'flatten-pull'            : [domain: lab.vm.name()],
+                'snapshot-discard'        : [domain: lab.vm.name(), snapshot: s2],
+                'check-image'             : [image: lab.active('vda').toString()],
+                'internal-snapshot-create': [domain: lab.vm.name(), name: lab.internalName(1)],
+        ]
+        recipes.each { String recipe, Map vars ->
+            attempt(cell, recipe) {
+                refused(lab, recipe, vars, names)
+            }
+        }
+    }
+
+    // ---- running, refusing, proving ----------------------------------------------------------------------------
+
+    LayoutLab open(Closure<LayoutLab> make) {
+        LayoutLab lab = make()
+        labs << lab
+        lab
+    }
+
+    /** Records one line of the matrix; returns whether the check passed. A failure is collected, not thrown. */
+    boolean attempt(Cell cell, String recipe, Closure body) {
+        String key = "${cell} | ${recipe}"
+        try {
+            def outcome = body()
+            if (outcome == null) {
+                return true
+            }
+            if (PENDING.containsKey(key)) {
+                failures << new AssertionError("${key} is pending (${PENDING[key]}) but passes: remove it from PENDING")
+                matrix << "${key} | ${outcome} (STALE PENDING ENTRY)".toString()
+            } else {
+                matrix << "${key} | ${outcome}".toString()
+            }
+            true
+        } catch (Throwable t) {
+            String first = String.valueOf(t.message).readLines().find { it.trim() } ?: t.class.simpleName
+            if (PENDING.containsKey(key)) {
+                failures << new PendingFailure(t)
+                matrix << "${key} | PENDING (${PENDING[key]}): ${first}".toString()
+            } else {
+                failures << new AssertionError("${key}: ${t.message}", t)
+                matrix << "${key} | FAILED: ${first}".toString()
+            }
+            false
+        }
+    }
+
+    static class PendingFailure extends RuntimeException {
+        PendingFailure(Throwable cause) { super(cause) }
+    }
+
+    static String why(def out) {
+        "${out.plan.failure() ?: out.result.message()} ${out.result.run()?.problems() ?: ''}".trim()
+    }
+
+    static void ok(LayoutLab lab, def out, String what) {
+        assert out.exitCode == 0: "${what}: exit ${out.exitCode}: ${why(out)}"
+        def drift = lab.ownDrift(out)
+        assert drift.isEmpty(): "${what}: the world differs from the plan's prediction: ${drift}"
+    }
+
+    /** Runs {@code recipe} expecting its plan to refuse, naming one of {@code names}, with nothing changed. */
+    String refused(LayoutLab lab, String recipe, Map vars, List<String> names) {
+        def before = lab.picture()
+        def out = harness.run("recipe:${recipe}", vars)
+        def after = lab.picture()
+        String failure = out.plan.failure()
+        assert !out.plan.feasible() && out.exitCode == 1:
+                "${recipe} was not refused in the plan: exit ${out.exitCode}, ${why(out)}; changed: ${LayoutLab.changes(before, after) ?: 'nothing'}"
+        assert names.any { failure.contains(it) }: "${recipe}'s refusal does not name ${names[-1]}: ${failure.readLines()[0]}"
+        assert after == before: "${recipe} was refused, but changed ${LayoutLab.changes(before, after)}"
+        "refused: ${failure.readLines()[0]}"
+    }
+
+    /**
+     * The disks show exactly the current data and the state files of every remaining snapshot exactly its state's;
+     * the snapshots libvirt lists are those of the model. Returns how many states were proven (the current one
+     * included).
+     */
+    static int prove(LayoutLab lab) {
+        assert lab.snapshots() as Set == lab.states.keySet(): "libvirt lists ${lab.snapshots()}, the model ${lab.states.keySet()}"
+        int n = proveCurrent(lab)
+        for (String s in lab.states.keySet().sort()) {
+            Map<String, String> files = lab.stateFiles(s)
+            for (String t in lab.targets) {
+                Set<Integer> shown = lab.shows(Path.of(files[t]))
+                assert shown == lab.states[s]: "the state of ${s} (${t}: ${files[t]}) shows ${shown}, not ${lab.states[s]}"
+            }
+            n++
+        }
+        n
+    }
+
+    static int proveCurrent(LayoutLab lab) {
+        for (String t in lab.targets) {
+            Set<Integer> shown = lab.shows(lab.active(t))
+            assert shown == lab.current: "disk ${t} (${lab.active(t)}) shows ${shown}, not ${lab.current}"
+        }
+        1
+    }
+
+    /**
+     * A revert to every state of the model, the VM shut off first (a revert of a running guest-less VM only adds a
+     * forced shutdown): each shows exactly its data on every disk. The state before the first revert is kept by it
+     * and reverted to last. Returns how many states were proven.
+     */
+    int revertToEvery(LayoutLab lab) {
+        lab.vm.destroy()
+        int n = 0
+        String keptCurrent = null
+        Set<Integer> wasCurrent = lab.current.clone() as Set
+        for (String s in lab.states.keySet().sort()) {
+            Set<String> before = lab.snapshots() as Set
+            def out = harness.run('recipe:external-snapshot-revert', [domain: lab.vm.name(), snapshot: s, timeout: '1s'])
+            ok(lab, out, "revert to ${s}")
+            if (keptCurrent == null) {
+                keptCurrent = ((lab.snapshots() as Set) - before)[0]
+            }
+            for (String t in lab.targets) {
+                Set<Integer> shown = lab.shows(lab.active(t))
+                assert shown == lab.states[s]: "after a revert to ${s}, ${t} shows ${shown}, not ${lab.states[s]}"
+            }
+            n++
+        }
+        def out = harness.run('recipe:external-snapshot-revert', [domain: lab.vm.name(), snapshot: keptCurrent, timeout: '1s'])
+        ok(lab, out, "revert to ${keptCurrent}")
+        for (String t in lab.targets) {
+            Set<Integer> shown = lab.shows(lab.active(t))
+            assert shown == wasCurrent: "after a revert to ${keptCurrent}, ${t} shows ${shown}, not ${wasCurrent}"
+        }
+        n + 1
+    }
+}
