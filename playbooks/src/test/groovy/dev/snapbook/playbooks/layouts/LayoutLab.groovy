@@ -1,5 +1,6 @@
 package dev.snapbook.playbooks.layouts
 
+import dev.snapbook.steps.domain.DomainFactSource
 import dev.snapbook.steps.exec.Command
 import dev.snapbook.steps.lab.LabMachine
 import dev.snapbook.steps.lab.LabVm
@@ -223,8 +224,9 @@ class LayoutLab implements AutoCloseable {
             }
             if (cell.fancy) {
                 run('qemu-img', 'create', '-q', '-f', cell.base, lab.bases['vda'].toString(), '64M')
-                vm.libvirt().defineXml(LabMachine.domainXml(vm.name(), lab.bases['vda'], cell.base,
-                        'snapbook test VM; deleted by the test that created it'))
+                run('virsh', '-c', LabVm.URI, 'detach-disk', vm.name(), 'vda', '--config')
+                run('virsh', '-c', LabVm.URI, 'attach-disk', vm.name(), lab.bases['vda'].toString(), 'vda',
+                        '--driver', 'qemu', '--subdriver', cell.base, '--targetbus', 'virtio', '--config')
                 Files.delete(vm.disk())
             }
             if (cell.disks == 2) {
@@ -246,9 +248,8 @@ class LayoutLab implements AutoCloseable {
 
     /** Each disk's active file and format, from the live XML (the definition when shut off). */
     Map<String, Map<String, String>> disks() {
-        def xml = new groovy.xml.XmlSlurper(false, false).parseText(vm.xml(XmlView.LIVE))
-        xml.devices.disk.findAll { it.@device == 'disk' }.collectEntries {
-            [(it.target.@dev.text()): [file: it.source.@file.text(), format: it.driver.@type.text()]]
+        DomainFactSource.observe(vm.name(), vm.libvirt()).disks().findAll { it.device() == 'disk' }.collectEntries {
+            [(it.target()): [file: it.source(), format: it.format()]]
         }
     }
 
@@ -294,6 +295,11 @@ class LayoutLab implements AutoCloseable {
     /** The files of snapshot {@code name}'s state, per disk. */
     Map<String, String> stateFiles(String name) {
         SnapshotFactSource.observe(vm.name(), vm.libvirt()).find(name).activeFiles()
+    }
+
+    /** The overlays snapshot {@code name} created. */
+    List<String> overlays(String name) {
+        SnapshotFactSource.observe(vm.name(), vm.libvirt()).find(name).externalDisks()*.file()
     }
 
     /** The overlays of s1 and s2 get relative backing paths (qemu-img rebase -u), with the VM shut off meanwhile. */
