@@ -147,9 +147,9 @@ class LayoutMatrixSpec extends Specification {
             lab.states[name] = lab.current.clone() as Set
             for (String t in lab.targets) {
                 Path overlay = lab.active(t)
-                assert overlay.toString() != lab.stateFiles(name)[t]
+                must(overlay.toString() != lab.stateFiles(name)[t]) { "disk ${t} still runs on ${overlay}, the state file of ${name}" }
                 if (cell.elsewhere) {
-                    assert overlay.parent == lab.other: "the overlay of ${t} is ${overlay}, not in ${lab.other}"
+                    must(overlay.parent == lab.other) { "the overlay of ${t} is ${overlay}, not in ${lab.other}" }
                 }
             }
             lab.writeNext()
@@ -163,9 +163,9 @@ class LayoutMatrixSpec extends Specification {
             PowerState power = lab.vm.state()
             def out = harness.run('recipe:external-snapshot-revert', [domain: lab.vm.name(), snapshot: target, timeout: '1s'])
             ok(lab, out, 'external-snapshot-revert')
-            assert lab.vm.state() == power
+            must(lab.vm.state() == power) { "the VM was ${power}, it is ${lab.vm.state()} now" }
             Set<String> added = (lab.snapshots() as Set) - before
-            assert added.size() == 1: "the revert kept ${added}"
+            must(added.size() == 1) { "the revert kept ${added}" }
             kept = added[0]
             lab.states[kept] = lab.current.clone() as Set
             lab.current = lab.states[target].clone() as Set
@@ -196,10 +196,10 @@ class LayoutMatrixSpec extends Specification {
                 LayoutLab l = open { LayoutLab.chain(cell) }
                 def out = harness.run('recipe:flatten-commit', [domain: l.vm.name()])
                 ok(l, out, 'flatten-commit')
-                assert l.active('vda') == l.bases['vda']
-                assert l.snapshots() == []
+                must(l.active('vda') == l.bases['vda']) { "vda runs on ${l.active('vda')}, not on its base ${l.bases['vda']}" }
+                must(l.snapshots() == []) { "snapshots left: ${l.snapshots()}" }
                 l.states.clear()
-                assert l.files().keySet().findAll { it.contains(l.snap(1)) || it.contains(l.snap(2)) }.isEmpty()
+                must(l.files().keySet().findAll { it.contains(l.snap(1)) || it.contains(l.snap(2)) }.isEmpty()) { "merged overlays left: ${l.files().keySet()}" }
                 l.writeNext()
                 proven(prove(l))
             }
@@ -208,10 +208,10 @@ class LayoutMatrixSpec extends Specification {
                 Path top = l.active('vda')
                 def out = harness.run('recipe:flatten-pull', [domain: l.vm.name()])
                 ok(l, out, 'flatten-pull')
-                assert l.active('vda') == top
-                assert l.snapshots() == []
+                must(l.active('vda') == top) { "vda runs on ${l.active('vda')}, not on ${top}" }
+                must(l.snapshots() == []) { "snapshots left: ${l.snapshots()}" }
                 l.states.clear()
-                assert !Files.exists(l.bases['vda'])
+                must(!Files.exists(l.bases['vda'])) { "the pulled base ${l.bases['vda']} is still there" }
                 l.writeNext()
                 proven(prove(l))
             }
@@ -246,9 +246,9 @@ class LayoutMatrixSpec extends Specification {
             Set<String> before = lab.snapshots() as Set
             def out = harness.run('recipe:internal-snapshot-revert', [domain: lab.vm.name(), snapshot: i1])
             ok(lab, out, 'internal-snapshot-revert')
-            assert lab.vm.state() == power
+            must(lab.vm.state() == power) { "the VM was ${power}, it is ${lab.vm.state()} now" }
             Set<String> added = (lab.snapshots() as Set) - before
-            assert added.size() == 1: "the revert kept ${added}"
+            must(added.size() == 1) { "the revert kept ${added}" }
             safety = added[0]
             lab.states[safety] = lab.current.clone() as Set
             lab.current = lab.states[i1].clone() as Set
@@ -264,7 +264,7 @@ class LayoutMatrixSpec extends Specification {
             def out = harness.run('recipe:internal-snapshot-delete', [domain: lab.vm.name(), snapshot: i1])
             ok(lab, out, 'internal-snapshot-delete')
             lab.states.remove(i1)
-            assert !(i1 in lab.snapshots())
+            must(!(i1 in lab.snapshots())) { "${i1} is still listed" }
             int n = proveCurrent(lab)
             // the other internal states are still there, exactly
             for (String s in lab.states.keySet().sort()) {
@@ -346,10 +346,17 @@ class LayoutMatrixSpec extends Specification {
         def before = lab.picture()
         for (Path image in images) {
             def out = harness.run('recipe:check-image', [image: image.toString()])
-            assert out.exitCode == 0: "check-image ${image}: exit ${out.exitCode}: ${why(out)}"
+            must(out.exitCode == 0) { "check-image ${image}: exit ${out.exitCode}: ${why(out)}" }
         }
-        assert lab.picture() == before: "check-image changed ${LayoutLab.changes(before, lab.picture())}"
+        must(lab.picture() == before) { "check-image changed ${LayoutLab.changes(before, lab.picture())}" }
         "ran, ${images.size()} image${images.size() > 1 ? 's' : ''} clean, nothing changed"
+    }
+
+    /** An assertion whose message is only {@code message} (the matrix quotes its first line). */
+    static void must(boolean condition, Closure message) {
+        if (!condition) {
+            throw new AssertionError(String.valueOf(message()))
+        }
     }
 
     static String proven(int n) {
@@ -361,9 +368,9 @@ class LayoutMatrixSpec extends Specification {
     }
 
     static void ok(LayoutLab lab, def out, String what) {
-        assert out.exitCode == 0: "${what}: exit ${out.exitCode}: ${why(out)}"
+        must(out.exitCode == 0) { "${what}: exit ${out.exitCode}: ${why(out)}" }
         def drift = lab.ownDrift(out)
-        assert drift.isEmpty(): "${what}: the world differs from the plan's prediction: ${drift}"
+        must(drift.isEmpty()) { "${what}: the world differs from the plan's prediction: ${drift}" }
     }
 
     /** Runs {@code recipe} expecting its plan to refuse, naming one of {@code names}, with nothing changed. */
@@ -372,10 +379,9 @@ class LayoutMatrixSpec extends Specification {
         def out = harness.run("recipe:${recipe}", vars)
         def after = lab.picture()
         String failure = out.plan.failure()
-        assert !out.plan.feasible() && out.exitCode == 1:
-                "${recipe} was not refused in the plan: exit ${out.exitCode}, ${why(out)}; changed: ${LayoutLab.changes(before, after) ?: 'nothing'}"
-        assert names.any { failure.contains(it) }: "${recipe}'s refusal does not name ${names[-1]}: ${failure.readLines()[0]}"
-        assert after == before: "${recipe} was refused, but changed ${LayoutLab.changes(before, after)}"
+        must(!out.plan.feasible() && out.exitCode == 1) { "${recipe} was not refused in the plan: exit ${out.exitCode}, ${why(out)}; changed: ${LayoutLab.changes(before, after) ?: 'nothing'}" }
+        must(names.any { failure.contains(it) }) { "${recipe}'s refusal does not name ${names[-1]}: ${failure.readLines()[0]}" }
+        must(after == before) { "${recipe} was refused, but changed ${LayoutLab.changes(before, after)}" }
         "refused: ${failure.readLines()[0]}"
     }
 
@@ -385,13 +391,13 @@ class LayoutMatrixSpec extends Specification {
      * included).
      */
     static int prove(LayoutLab lab) {
-        assert lab.snapshots() as Set == lab.states.keySet(): "libvirt lists ${lab.snapshots()}, the model ${lab.states.keySet()}"
+        must(lab.snapshots() as Set == lab.states.keySet()) { "libvirt lists ${lab.snapshots()}, the model ${lab.states.keySet()}" }
         int n = proveCurrent(lab)
         for (String s in lab.states.keySet().sort()) {
             Map<String, String> files = lab.stateFiles(s)
             for (String t in lab.targets) {
                 Set<Integer> shown = lab.shows(Path.of(files[t]))
-                assert shown == lab.states[s]: "the state of ${s} (${t}: ${files[t]}) shows ${shown}, not ${lab.states[s]}"
+                must(shown == lab.states[s]) { "the state of ${s} (${t}: ${files[t]}) shows ${shown}, not ${lab.states[s]}" }
             }
             n++
         }
@@ -401,7 +407,7 @@ class LayoutMatrixSpec extends Specification {
     static int proveCurrent(LayoutLab lab) {
         for (String t in lab.targets) {
             Set<Integer> shown = lab.shows(lab.active(t))
-            assert shown == lab.current: "disk ${t} (${lab.active(t)}) shows ${shown}, not ${lab.current}"
+            must(shown == lab.current) { "disk ${t} (${lab.active(t)}) shows ${shown}, not ${lab.current}" }
         }
         1
     }
@@ -425,7 +431,7 @@ class LayoutMatrixSpec extends Specification {
             }
             for (String t in lab.targets) {
                 Set<Integer> shown = lab.shows(lab.active(t))
-                assert shown == lab.states[s]: "after a revert to ${s}, ${t} shows ${shown}, not ${lab.states[s]}"
+                must(shown == lab.states[s]) { "after a revert to ${s}, ${t} shows ${shown}, not ${lab.states[s]}" }
             }
             n++
         }
@@ -433,7 +439,7 @@ class LayoutMatrixSpec extends Specification {
         ok(lab, out, "revert to ${keptCurrent}")
         for (String t in lab.targets) {
             Set<Integer> shown = lab.shows(lab.active(t))
-            assert shown == wasCurrent: "after a revert to ${keptCurrent}, ${t} shows ${shown}, not ${wasCurrent}"
+            must(shown == wasCurrent) { "after a revert to ${keptCurrent}, ${t} shows ${shown}, not ${wasCurrent}" }
         }
         n + 1
     }
