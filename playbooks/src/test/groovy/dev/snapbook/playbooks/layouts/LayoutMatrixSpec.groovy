@@ -31,10 +31,21 @@ import java.nio.file.Path
 class LayoutMatrixSpec extends Specification {
 
     /**
-     * Cells whose honest expectation fails because of a product bug, "CELL | RECIPE" → the bug. They are run and
-     * their outcome printed as PENDING; an entry that passes fails the spec, so the list cannot go stale.
+     * Cells whose honest expectation fails because of a product bug: which cells and recipes, and the bug. They are
+     * run and their outcome printed as PENDING; an entry that passes fails the spec, so the list cannot go stale.
      */
-    static final Map<String, String> PENDING = [:]
+    static final List<Map> PENDING = [
+            [bug : 'B1 truncated layer not detected',
+             when: { Cell c, String r -> c.damage == 'truncated' && !r.startsWith('layout') && !(!c.running && r.startsWith('flatten-')) }],
+            [bug : 'B2 internal-snapshot-create does not check the chain',
+             when: { Cell c, String r -> c.damaged && c.damage != 'truncated' && r == 'internal-snapshot-create' }],
+            [bug : 'B3 relative backing path across directories gives a path with ..',
+             when: { Cell c, String r -> !c.damaged && c.elsewhere && c.relative && c.running && c.disks == 1 && r in ['flatten-commit', 'flatten-pull'] }],
+    ]
+
+    static String pending(Cell cell, String recipe) {
+        PENDING.find { it.when.call(cell, recipe) }?.bug
+    }
 
     @Shared
     List<String> matrix = []
@@ -277,26 +288,38 @@ class LayoutMatrixSpec extends Specification {
         }
     }
 
-    /** A damaged cell: every recipe that reads the chain is refused by its plan, naming the damaged file; nothing changes. */
+    /**
+     * A damaged cell: every recipe that reads the chain is refused by its plan, naming the damaged file; nothing
+     * changes. A recipe that is not refused has changed the layout: the next one gets a fresh copy of it.
+     */
     void damagedCell(Cell cell) {
-        LayoutLab lab
-        if (!attempt(cell, 'layout') { lab = open { LayoutLab.chain(cell) }; null }) {
-            return
-        }
-        List<String> names = [lab.damaged.toString(), lab.damaged.fileName.toString()]
-        String s2 = lab.snap(2)
-        Map<String, Map> recipes = [
-                'external-snapshot-create': [domain: lab.vm.name(), name: lab.snap(3)],
-                'external-snapshot-revert': [domain: lab.vm.name(), snapshot: s2, timeout: '1s'],
-                'flatten-commit'          : [domain: lab.vm.name()],
-                'flatten-pull'            : [domain: lab.vm.name()],
-                'snapshot-discard'        : [domain: lab.vm.name(), snapshot: s2],
-                'check-image'             : [image: lab.active('vda').toString()],
-                'internal-snapshot-create': [domain: lab.vm.name(), name: lab.internalName(1)],
+        LayoutLab lab = null
+        Map<String, Closure<Map>> recipes = [
+                'external-snapshot-create': { LayoutLab l -> [domain: l.vm.name(), name: l.snap(3)] },
+                'external-snapshot-revert': { LayoutLab l -> [domain: l.vm.name(), snapshot: l.snap(2), timeout: '1s'] },
+                'flatten-commit'          : { LayoutLab l -> [domain: l.vm.name()] },
+                'flatten-pull'            : { LayoutLab l -> [domain: l.vm.name()] },
+                'snapshot-discard'        : { LayoutLab l -> [domain: l.vm.name(), snapshot: l.snap(2)] },
+                'check-image'             : { LayoutLab l -> [image: l.active('vda').toString()] },
+                'internal-snapshot-create': { LayoutLab l -> [domain: l.vm.name(), name: l.internalName(1)] },
         ]
-        recipes.each { String recipe, Map vars ->
+        recipes.each { String recipe, Closure<Map> vars ->
+            if (lab == null && !attempt(cell, "layout for ${recipe}") { lab = open { LayoutLab.chain(cell) }; null }) {
+                return
+            }
+            Map before = lab.picture()
             attempt(cell, recipe) {
-                refused(lab, recipe, vars, names)
+                List<String> names = [lab.damaged.toString(), lab.damaged.fileName.toString()]
+                if (!cell.running && recipe.startsWith('flatten-')) {
+                    // the first cause the plan meets is the shut-off VM; it changes nothing and starts nothing
+                    names << 'QEMU block job'
+                }
+                refused(lab, recipe, vars(lab), names)
+            }
+            if (lab.picture() != before) {
+                labs.remove(lab)
+                lab.close()
+                lab = null
             }
         }
     }
@@ -312,13 +335,14 @@ class LayoutMatrixSpec extends Specification {
     /** Records one line of the matrix; returns whether the check passed. A failure is collected, not thrown. */
     boolean attempt(Cell cell, String recipe, Closure body) {
         String key = "${cell} | ${recipe}"
+        String bug = pending(cell, recipe)
         try {
             def outcome = body()
             if (outcome == null) {
                 return true
             }
-            if (PENDING.containsKey(key)) {
-                failures << new AssertionError("${key} is pending (${PENDING[key]}) but passes: remove it from PENDING")
+            if (bug) {
+                failures << new AssertionError("${key} is pending (${bug}) but passes: remove it from PENDING")
                 matrix << "${key} | ${outcome} (STALE PENDING ENTRY)".toString()
             } else {
                 matrix << "${key} | ${outcome}".toString()
@@ -326,9 +350,9 @@ class LayoutMatrixSpec extends Specification {
             true
         } catch (Throwable t) {
             String first = String.valueOf(t.message).readLines().find { it.trim() } ?: t.class.simpleName
-            if (PENDING.containsKey(key)) {
+            if (bug) {
                 failures << new PendingFailure(t)
-                matrix << "${key} | PENDING (${PENDING[key]}): ${first}".toString()
+                matrix << "${key} | PENDING (${bug}): ${first}".toString()
             } else {
                 failures << new AssertionError("${key}: ${t.message}", t)
                 matrix << "${key} | FAILED: ${first}".toString()
