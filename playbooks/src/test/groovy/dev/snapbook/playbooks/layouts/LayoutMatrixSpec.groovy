@@ -87,6 +87,20 @@ class LayoutMatrixSpec extends Specification {
         Files.writeString(out, text.join('\n') + '\n')
     }
 
+    def "the cells are a covering design: every pair of values of two axes is in some cell, and there are few cells"() {
+        given:
+        Map<String, List> axes = [damage: ['none'] + LayoutLab.DAMAGES] + LayoutLab.AXES
+        List<Map> cells = LayoutLab.cells().collect { c -> axes.keySet().collectEntries { [(it): c[it]] } }
+        List<String> keys = axes.keySet() as List
+
+        expect:
+        [keys, keys].combinations().findAll { a, b -> keys.indexOf(a) < keys.indexOf(b) }.every { String a, String b ->
+            [axes[a], axes[b]].combinations().every { va, vb -> cells.any { it[a] == va && it[b] == vb } }
+        }
+        cells.size() <= 20
+        LayoutLab.cells()*.toString() == LayoutLab.cells()*.toString()
+    }
+
     def "cell #cell: every recipe that applies runs and proves its data, or is refused in the plan with nothing changed"() {
         when:
         if (cell.damaged) {
