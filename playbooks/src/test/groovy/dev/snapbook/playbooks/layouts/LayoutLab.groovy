@@ -357,6 +357,22 @@ class LayoutLab implements AutoCloseable {
         }
     }
 
+    /** The VM's power state now, for a message. */
+    String power() {
+        "the VM is ${vm.state().name().toLowerCase()}"
+    }
+
+    /** What each disk shows now against the model, for a message (the chain may be unreadable). */
+    String data() {
+        targets.collect { t ->
+            try {
+                "${t} shows ${shows(active(t)).sort()} (the disk held ${current.sort()} before the recipe)"
+            } catch (Exception e) {
+                "${t} is unreadable (${String.valueOf(e.message).readLines().find() ?: e.class.simpleName})"
+            }
+        }.join(', ')
+    }
+
     List<String> snapshots() {
         vm.libvirt().snapshotNames(vm.name()).sort(false)
     }

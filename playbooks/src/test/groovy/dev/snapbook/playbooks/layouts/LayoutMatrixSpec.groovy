@@ -421,7 +421,10 @@ class LayoutMatrixSpec extends Specification {
         def out = harness.run("recipe:${recipe}", vars)
         def after = lab.picture()
         String failure = out.plan.failure()
-        must(!out.plan.feasible() && out.exitCode == 1) { "${recipe} was not refused in the plan: exit ${out.exitCode}, ${why(out)}; changed: ${LayoutLab.changes(before, after) ?: 'nothing'}" }
+        must(!out.plan.feasible() && out.exitCode == 1) {
+            "${recipe} was not refused in the plan: exit ${out.exitCode}, ${why(out)}; ${lab.power()}; ${lab.data()}; " +
+                    "changed: ${LayoutLab.changes(before, after) ?: 'nothing'}"
+        }
         must(names.any { failure.contains(it) }) { "${recipe}'s refusal does not name ${names[-1]}: ${failure.readLines()[0]}" }
         must(after == before) { "${recipe} was refused, but changed ${LayoutLab.changes(before, after)}" }
         "refused: ${failure.readLines()[0]}"
