@@ -71,7 +71,9 @@ class LayoutLab implements AutoCloseable {
      * some cell. Generated greedily and deterministically: the same cells on every run.
      */
     static List<Cell> cells() {
-        List<Map> healthy = cover(AXES).collect { it + [damage: 'none'] }
+        // the block-job recipes (flatten, delete) run on one disk of a running VM: seed one such cell per base format
+        List<Map> seeds = AXES.base.collect { [base: it, power: 'running', disks: 1] }
+        List<Map> healthy = cover(AXES, seeds).collect { it + [damage: 'none'] }
         List<Map> damaged = cover([damage: DAMAGES] + AXES)
         (healthy + damaged).collect { Map m ->
             new Cell(base: m.base, power: m.power, disks: m.disks as int, overlays: m.overlays, backing: m.backing,
@@ -79,9 +81,12 @@ class LayoutLab implements AutoCloseable {
         }
     }
 
-    /** A greedy pairwise covering array over {@code axes}: each row fixes the first pair not covered yet, then picks
-     * for every other axis the value that covers most new pairs (the first such value on a tie). */
-    static List<Map> cover(Map<String, List> axes) {
+    /**
+     * A greedy pairwise covering array over {@code axes}: the {@code seeds} (partial rows) first, then rows that each
+     * fix the first pair not covered yet; every other axis of a row gets the value that covers most new pairs (the
+     * first such value on a tie).
+     */
+    static List<Map> cover(Map<String, List> axes, List<Map> seeds = []) {
         List<String> keys = axes.keySet() as List
         Set<List> uncovered = new LinkedHashSet<>()
         for (int i = 0; i < keys.size(); i++) {
@@ -94,9 +99,15 @@ class LayoutLab implements AutoCloseable {
             }
         }
         List<Map> rows = []
-        while (!uncovered.isEmpty()) {
-            List first = uncovered.iterator().next()
-            Map row = [(first[0]): first[1], (first[2]): first[3]]
+        List<Map> starts = seeds.collect { new LinkedHashMap(it) }
+        while (!uncovered.isEmpty() || starts) {
+            Map row
+            if (starts) {
+                row = starts.remove(0)
+            } else {
+                List first = uncovered.iterator().next()
+                row = [(first[0]): first[1], (first[2]): first[3]]
+            }
             for (String k in keys) {
                 if (row.containsKey(k)) {
                     continue

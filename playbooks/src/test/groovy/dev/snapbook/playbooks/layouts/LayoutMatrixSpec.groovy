@@ -42,10 +42,13 @@ class LayoutMatrixSpec extends Specification {
              }],
             [bug : 'B2 internal-snapshot-create does not check the chain',
              when: { Cell c, String r -> c.damaged && c.damage != 'truncated' && r == 'internal-snapshot-create' }],
-            [bug : 'B3 relative backing path across directories gives a path with ..',
-             when: { Cell c, String r -> !c.damaged && c.elsewhere && c.relative && c.running && c.disks == 1 && r in ['flatten-commit', 'flatten-pull'] }],
             [bug : 'B4 external-snapshot-delete cannot merge into a raw base',
              when: { Cell c, String r -> !c.damaged && c.base == 'raw' && c.running && c.disks == 1 && r == 'external-snapshot-delete' }],
+            [bug : 'B3 relative backing path across directories kept as DIR2/../DIR1/base',
+             when: { Cell c, String r ->
+                 !c.damaged && c.elsewhere && c.relative && c.running && c.disks == 1 &&
+                         r in ['flatten-commit', 'flatten-pull', 'external-snapshot-delete']
+             }],
     ]
 
     static String pending(Cell cell, String recipe) {
@@ -241,7 +244,7 @@ class LayoutMatrixSpec extends Specification {
 
         if (cell.running && cell.disks == 1) {
             LayoutLab merged = null
-            attempt(cell, 'external-snapshot-delete') {
+            boolean deleted = attempt(cell, 'external-snapshot-delete') {
                 LayoutLab l = merged = open { LayoutLab.chain(cell) }
                 String s1 = l.snap(1)
                 Path overlay = Path.of(l.overlays(s1)[0])
@@ -253,7 +256,7 @@ class LayoutMatrixSpec extends Specification {
             }
             attempt(cell, 'flatten-commit') {
                 // on the layout external-snapshot-delete left (s2 only), or a fresh one if it failed
-                LayoutLab l = merged && merged.snapshots() == [merged.snap(2)] ? merged : open { LayoutLab.chain(cell) }
+                LayoutLab l = deleted ? merged : open { LayoutLab.chain(cell) }
                 def out = harness.run('recipe:flatten-commit', [domain: l.vm.name()])
                 ok(l, out, 'flatten-commit')
                 must(l.active('vda') == l.bases['vda']) { "vda runs on ${l.active('vda')}, not on its base ${l.bases['vda']}" }
