@@ -33,6 +33,12 @@ class LayoutMatrixSpec extends Specification {
     /**
      * Cells whose honest expectation fails because of a product bug: which cells and recipes, and the bug. They are
      * run and their outcome printed as PENDING; an entry that passes fails the spec, so the list cannot go stale.
+     * B1: a qcow2 layer truncated below its own image-end offset passes every check (qemu-img check finds "no
+     * errors"), so every recipe runs on it and the data in the lost clusters is silently gone. B2: internal-snapshot-
+     * create's plan does not read the chain under the active image. B3: a relative backing path from another directory
+     * is kept as QEMU prints it (OTHER/../DIR/base), which block.commit and image.delete refuse as a path and which
+     * external-snapshot-delete's verification compares with libvirt's normalised chain (exit 3 after the merge). B4:
+     * external-snapshot-delete runs qemu-img check on the raw base it merged into, so its plan refuses.
      */
     static final List<Map> PENDING = [
             [bug : 'B1 truncated layer not detected',
