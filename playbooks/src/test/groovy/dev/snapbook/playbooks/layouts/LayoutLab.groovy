@@ -227,6 +227,8 @@ class LayoutLab implements AutoCloseable {
 
     private static LayoutLab create(Cell cell) {
         LabVm vm = LabVm.create(cell.base)
+        // named in the output, so that a VM left behind by a cleanup that failed (libvirtd gone) can be found
+        println "layout matrix: lab VM ${vm.name()} in ${vm.dir()} for ${cell}"
         LayoutLab lab = new LayoutLab(cell, vm)
         try {
             for (String t in lab.targets) {

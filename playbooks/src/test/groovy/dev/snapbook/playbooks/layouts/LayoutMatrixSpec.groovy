@@ -364,9 +364,11 @@ class LayoutMatrixSpec extends Specification {
                 'check-image'             : { LayoutLab l -> [image: l.active('vda').toString()] },
                 'internal-snapshot-create': { LayoutLab l -> [domain: l.vm.name(), name: l.internalName(1)] },
         ]
-        recipes.each { String recipe, Closure<Map> vars ->
+        for (Map.Entry<String, Closure<Map>> entry in recipes) {
+            String recipe = entry.key
+            Closure<Map> vars = entry.value
             if (lab == null && !attempt(cell, "layout for ${recipe}") { lab = open { LayoutLab.chain(cell) }; null }) {
-                return
+                return // the layout cannot be made: the remaining recipes are not run
             }
             Map before = lab.picture()
             attempt(cell, recipe) {
