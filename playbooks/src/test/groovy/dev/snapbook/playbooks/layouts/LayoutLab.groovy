@@ -5,6 +5,7 @@ import dev.snapbook.steps.exec.Command
 import dev.snapbook.steps.lab.LabMachine
 import dev.snapbook.steps.lab.LabVm
 import dev.snapbook.steps.lab.TestStepContext
+import dev.snapbook.steps.libvirt.Libvirt
 import dev.snapbook.steps.libvirt.PowerState
 import dev.snapbook.steps.libvirt.XmlView
 import dev.snapbook.steps.snapshot.SnapshotCreate
@@ -441,13 +442,41 @@ class LayoutLab implements AutoCloseable {
         }
     }
 
+    /** Removes domain {@code name} (this lab's) once libvirtd answers again, within a minute; whether it is gone. */
+    private static boolean removeLater(String name) {
+        for (int i = 0; i < 30; i++) {
+            try {
+                Libvirt libvirt = Libvirt.open(LabVm.URI, { })
+                try {
+                    if (libvirt.exists(name)) {
+                        if (libvirt.state(name).isActive()) {
+                            libvirt.destroy(name)
+                        }
+                        libvirt.undefine(name, EnumSet.of(Libvirt.UndefineOption.SNAPSHOTS_METADATA,
+                                Libvirt.UndefineOption.MANAGED_SAVE))
+                    }
+                    return true
+                } finally {
+                    libvirt.close()
+                }
+            } catch (Exception ignored) {
+                Thread.sleep(2000)
+            }
+        }
+        false
+    }
+
     @Override
     void close() {
         Exception first = null
         try {
             vm.close()
         } catch (Exception e) {
-            first = e
+            // libvirtd may be restarting (another test on this host may restart it): wait for it, then remove
+            // this lab's own domain by its name; LabVm.close() has already deleted its directory
+            if (!removeLater(vm.name())) {
+                first = e
+            }
         }
         try {
             if (other != null) {
