@@ -24,7 +24,9 @@ import java.util.function.Consumer;
  * names as qemu combines them, formats, virtual sizes); whatever it does not read exactly as qemu would (other
  * formats, protocol names, encryption, external data files, zstd compression, persistent dirty bitmaps, a
  * truncated or damaged header, a missing link, a loop) is left to {@code qemu-img}, so the answer, or the
- * error, is the one {@code qemu-img} gives.
+ * error, is the one {@code qemu-img} gives. One difference, on both paths: a backing file name that qemu joined
+ * across directories ({@code /a/else/../vm/base.img}) is given as the file it reaches ({@link BackingChain#plain}),
+ * as libvirt names it, so that every step and the disk-state model spell each file one way.
  */
 public final class ImageFactSource implements FactSource {
 
@@ -79,7 +81,8 @@ public final class ImageFactSource implements FactSource {
         JsonNode top = chain.get(0);
         List<ImageFacts.Layer> layers = new ArrayList<>();
         for (JsonNode image : chain.subList(1, chain.size())) {
-            layers.add(new ImageFacts.Layer(image.path("filename").asText(), image.path("format").asText()));
+            layers.add(new ImageFacts.Layer(BackingChain.plain(image.path("filename").asText()),
+                    image.path("format").asText()));
         }
         return new ImageFacts(path, top.path("format").asText(), top.path("virtual-size").asLong(), layers);
     }
@@ -148,7 +151,7 @@ public final class ImageFactSource implements FactSource {
                 topFormat = format;
                 topSize = virtualSize;
             } else {
-                layers.add(new ImageFacts.Layer(name, format));
+                layers.add(new ImageFacts.Layer(BackingChain.plain(name), format));
             }
             if (backing == null) {
                 return new ImageFacts(top, topFormat, topSize, layers);

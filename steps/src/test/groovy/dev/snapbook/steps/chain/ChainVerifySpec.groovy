@@ -97,7 +97,7 @@ class ChainVerifySpec extends Specification {
 
         then:
         def e1 = thrown(StepFailure)
-        e1.message.contains('is broken')
+        e1.message.contains('base.raw is damaged: it does not exist, but')
 
         when:
         step.apply(p, [:], ctx)
