@@ -1,5 +1,6 @@
 package dev.snapbook.playbooks.layouts
 
+import dev.snapbook.playbooks.RecipeHarness
 import dev.snapbook.steps.domain.DomainFactSource
 import dev.snapbook.steps.exec.Command
 import dev.snapbook.steps.lab.LabMachine
@@ -422,24 +423,10 @@ class LayoutLab implements AutoCloseable {
 
     /**
      * The drift between the world after a run and the plan's prediction that concerns this VM (as
-     * ExternalRecipeSupport.ownDrift: other test runs on this host make and remove their own VMs meanwhile).
+     * ExternalRecipeSupport.ownDrift, both by RecipeHarness.ownDrift), here with the overlays' own directory too.
      */
     List ownDrift(def out) {
-        out.drift.findAll { d ->
-            String key = d.key()
-            if (key == 'domains:all') {
-                return d.expected().path('names').any { it.asText() == vm.name() } !=
-                        d.actual().path('names').any { it.asText() == vm.name() }
-            }
-            if (key.startsWith('domain:') || key.startsWith('definition:') || key.startsWith('snapshots:')) {
-                return key.substring(key.indexOf(':') + 1) == vm.name()
-            }
-            if (key.startsWith('image:')) {
-                String f = key.substring('image:'.length())
-                return f.startsWith(vm.dir().toString()) || (other != null && f.startsWith(other.toString()))
-            }
-            true
-        }
+        RecipeHarness.ownDrift(out, vm.name(), [vm.dir(), other])
     }
 
     /** Removes domain {@code name} (this lab's) once libvirtd answers again, within a minute; whether it is gone. */

@@ -106,20 +106,7 @@ abstract class ExternalRecipeSupport extends Specification {
      * and remove their own lab VMs meanwhile, which no recipe can predict and which are none of its business.
      */
     List ownDrift(def out) {
-        out.drift.findAll { d ->
-            String key = d.key()
-            if (key == 'domains:all') {
-                return d.expected().path('names').any { it.asText() == vm.name() } !=
-                        d.actual().path('names').any { it.asText() == vm.name() }
-            }
-            if (key.startsWith('domain:') || key.startsWith('definition:') || key.startsWith('snapshots:')) {
-                return key.substring(key.indexOf(':') + 1) == vm.name()
-            }
-            if (key.startsWith('image:')) {
-                return key.substring('image:'.length()).startsWith(vm.dir().toString())
-            }
-            true
-        }
+        RecipeHarness.ownDrift(out, vm.name(), [vm.dir()])
     }
 
     Map vars(Map extra) {

@@ -141,8 +141,8 @@ public final class Damage {
 
     private static StepFailure refusal(Found found, String who) {
         return new StepFailure(found.file() + " is damaged: " + found.problem() + "; " + who,
-                "check it (recipe:check-image, or qemu-img check) and restore it from a backup; snapbook reads and"
-                        + " writes nothing through a damaged file and boots no VM on one");
+                "inspect it (qemu-img check -U " + found.file() + ") and restore it from a backup; snapbook reads"
+                        + " and writes nothing through a damaged file and boots no VM on one");
     }
 
     /**

@@ -174,7 +174,7 @@ class DamageSpec extends Specification {
         StepFailure e = thrown()
         e.message == "${mid} is damaged: ${top} records it as qcow2, but its contents read as raw (its qcow2 header" +
                 " is gone); disk vda of domain web 1 reads through it"
-        e.hint().contains('recipe:check-image')
+        e.hint().contains("qemu-img check -U ${mid}")
     }
 
     static void overwrite(Path file, long at, String bytes) {
