@@ -120,8 +120,8 @@ public final class Damage {
                 found = find(world, state, "qcow2", "snapshot " + s.name());
             }
             if (found != null) {
-                throw refusal(found, "snapshot " + s.name() + " of domain " + domain + " holds its state of "
-                        + d.disk() + " there");
+                throw refusal(found, "snapshot " + s.name() + " of domain " + domain + " reads its state of "
+                        + d.disk() + " through it");
             }
         }
     }
