@@ -199,16 +199,8 @@ class LayoutMatrixSpec extends Specification {
         String kept = null
         chainOk = chainOk && attempt(cell, 'external-snapshot-revert') {
             String target = lab.snap(1)
-            Set<String> before = lab.snapshots() as Set
-            PowerState power = lab.vm.state()
-            def out = harness.run('recipe:external-snapshot-revert', [domain: lab.vm.name(), snapshot: target, timeout: '1s'])
-            ok(lab, out, 'external-snapshot-revert')
-            must(lab.vm.state() == power) { "the VM was ${power}, it is ${lab.vm.state()} now" }
-            Set<String> added = (lab.snapshots() as Set) - before
-            must(added.size() == 1) { "the revert kept ${added}" }
-            kept = added[0]
-            lab.states[kept] = lab.current.clone() as Set
-            lab.current = lab.states[target].clone() as Set
+            kept = revertKeeping(lab, 'external-snapshot-revert', target,
+                    [domain: lab.vm.name(), snapshot: target, timeout: '1s'])
             lab.writeNext()
             proven(prove(lab))
         }
@@ -295,19 +287,11 @@ class LayoutMatrixSpec extends Specification {
         }
         String safety = null
         made = made && attempt(cell, 'internal-snapshot-revert') {
-            PowerState power = lab.vm.state()
             Set<String> before = lab.snapshots() as Set
-            def out = harness.run('recipe:internal-snapshot-revert', [domain: lab.vm.name(), snapshot: i1])
-            ok(lab, out, 'internal-snapshot-revert')
-            must(lab.vm.state() == power) { "the VM was ${power}, it is ${lab.vm.state()} now" }
-            Set<String> added = (lab.snapshots() as Set) - before
-            must(added.size() == 1) { "the revert kept ${added}" }
-            safety = added[0]
-            lab.states[safety] = lab.current.clone() as Set
-            lab.current = lab.states[i1].clone() as Set
+            safety = revertKeeping(lab, 'internal-snapshot-revert', i1, [domain: lab.vm.name(), snapshot: i1])
             int n = proveCurrent(lab)
             // back to the safety snapshot: the state before the revert, exactly
-            out = harness.run('recipe:internal-snapshot-revert', [domain: lab.vm.name(), snapshot: safety])
+            def out = harness.run('recipe:internal-snapshot-revert', [domain: lab.vm.name(), snapshot: safety])
             ok(lab, out, 'internal-snapshot-revert to the safety snapshot')
             lab.current = lab.states[safety].clone() as Set
             (lab.snapshots() - (before + [safety])).each { lab.states[it] = lab.states[i1].clone() as Set }
@@ -453,6 +437,24 @@ class LayoutMatrixSpec extends Specification {
 
     static String why(def out) {
         "${out.plan.failure() ?: out.result.message()} ${out.result.run()?.problems() ?: ''}".trim()
+    }
+
+    /**
+     * Runs revert recipe {@code recipe} to {@code target}: it must succeed, leave the VM's power state as it was and
+     * keep exactly one new snapshot, the state before the revert. The model learns both; returns the kept name.
+     */
+    String revertKeeping(LayoutLab lab, String recipe, String target, Map vars) {
+        PowerState power = lab.vm.state()
+        Set<String> before = lab.snapshots() as Set
+        def out = harness.run("recipe:${recipe}", vars)
+        ok(lab, out, recipe)
+        must(lab.vm.state() == power) { "the VM was ${power}, it is ${lab.vm.state()} now" }
+        Set<String> added = (lab.snapshots() as Set) - before
+        must(added.size() == 1) { "the revert kept ${added}" }
+        String kept = added[0]
+        lab.states[kept] = lab.current.clone() as Set
+        lab.current = lab.states[target].clone() as Set
+        kept
     }
 
     static void ok(LayoutLab lab, def out, String what) {
