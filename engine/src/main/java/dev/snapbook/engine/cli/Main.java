@@ -165,7 +165,11 @@ public final class Main {
         return annotation.name();
     }
 
-    /** Reads the version written at build time. */
+    /**
+     * Snapbook's version (written at build time) and Java's, then what each {@link
+     * dev.snapbook.engine.spi.VersionReport} finds: the libvirt and QEMU that {@code $LIBVIRT_DEFAULT_URI} (else
+     * {@code qemu:///system}) reaches.
+     */
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() throws Exception {
@@ -175,8 +179,14 @@ public final class Main {
                     p.load(in);
                 }
             }
-            return new String[] {"snapbook " + p.getProperty("version", "unknown"),
-                    "Java " + System.getProperty("java.version")};
+            java.util.List<String> lines = new java.util.ArrayList<>(java.util.List.of(
+                    "snapbook " + p.getProperty("version", "unknown"), "Java " + System.getProperty("java.version")));
+            String uri = CommandExtension.connectionUri(null);
+            for (dev.snapbook.engine.spi.VersionReport report
+                    : java.util.ServiceLoader.load(dev.snapbook.engine.spi.VersionReport.class)) {
+                lines.addAll(report.lines(uri));
+            }
+            return lines.toArray(String[]::new);
         }
     }
 }

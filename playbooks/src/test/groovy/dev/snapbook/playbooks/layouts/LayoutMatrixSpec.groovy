@@ -2,6 +2,13 @@ package dev.snapbook.playbooks.layouts
 
 import dev.snapbook.playbooks.RecipeHarness
 import dev.snapbook.playbooks.layouts.LayoutLab.Cell
+
+import static dev.snapbook.playbooks.layouts.LayoutProof.must
+import static dev.snapbook.playbooks.layouts.LayoutProof.ok
+import static dev.snapbook.playbooks.layouts.LayoutProof.prove
+import static dev.snapbook.playbooks.layouts.LayoutProof.proveCurrent
+import static dev.snapbook.playbooks.layouts.LayoutProof.revertToEvery
+import static dev.snapbook.playbooks.layouts.LayoutProof.why
 import dev.snapbook.steps.lab.LabVm
 import dev.snapbook.steps.libvirt.PowerState
 import spock.lang.Requires
@@ -219,7 +226,7 @@ class LayoutMatrixSpec extends Specification {
 
         if (chainOk) {
             attempt(cell, 'external-snapshot-revert to every state') {
-                proven(revertToEvery(lab))
+                proven(revertToEvery(harness, lab))
             }
         }
 
@@ -424,19 +431,8 @@ class LayoutMatrixSpec extends Specification {
         "ran, ${images.size()} image${images.size() > 1 ? 's' : ''} clean, nothing changed"
     }
 
-    /** An assertion whose message is only {@code message} (the matrix quotes its first line). */
-    static void must(boolean condition, Closure message) {
-        if (!condition) {
-            throw new AssertionError(String.valueOf(message()))
-        }
-    }
-
     static String proven(int n) {
         "ran, ${n} state${n == 1 ? '' : 's'} proven"
-    }
-
-    static String why(def out) {
-        "${out.plan.failure() ?: out.result.message()} ${out.result.run()?.problems() ?: ''}".trim()
     }
 
     /**
@@ -455,12 +451,6 @@ class LayoutMatrixSpec extends Specification {
         lab.states[kept] = lab.current.clone() as Set
         lab.current = lab.states[target].clone() as Set
         kept
-    }
-
-    static void ok(LayoutLab lab, def out, String what) {
-        must(out.exitCode == 0) { "${what}: exit ${out.exitCode}: ${why(out)}" }
-        def drift = lab.ownDrift(out)
-        must(drift.isEmpty()) { "${what}: the world differs from the plan's prediction: ${drift}" }
     }
 
     /** Runs {@code recipe} expecting its plan to refuse, naming one of {@code names}, with nothing changed. */
@@ -502,64 +492,5 @@ class LayoutMatrixSpec extends Specification {
         must(!(vars.snapshot in lab.snapshots())) { "snapshot ${vars.snapshot} is still there" }
         lab.states.remove(vars.snapshot)
         "ran, reading no chain: only ${vars.snapshot} and the files only it held went (${deleted.join('; ') ?: 'no file'})"
-    }
-
-    /**
-     * The disks show exactly the current data and the state files of every remaining snapshot exactly its state's;
-     * the snapshots libvirt lists are those of the model. Returns how many states were proven (the current one
-     * included).
-     */
-    static int prove(LayoutLab lab) {
-        must(lab.snapshots() as Set == lab.states.keySet()) { "libvirt lists ${lab.snapshots()}, the model ${lab.states.keySet()}" }
-        int n = proveCurrent(lab)
-        for (String s in lab.states.keySet().sort()) {
-            Map<String, String> files = lab.stateFiles(s)
-            for (String t in lab.targets) {
-                Set<Integer> shown = lab.shows(Path.of(files[t]))
-                must(shown == lab.states[s]) { "the state of ${s} (${t}: ${files[t]}) shows ${shown}, not ${lab.states[s]}" }
-            }
-            n++
-        }
-        n
-    }
-
-    static int proveCurrent(LayoutLab lab) {
-        for (String t in lab.targets) {
-            Set<Integer> shown = lab.shows(lab.active(t))
-            must(shown == lab.current) { "disk ${t} (${lab.active(t)}) shows ${shown}, not ${lab.current}" }
-        }
-        1
-    }
-
-    /**
-     * A revert to every state of the model, the VM shut off first (a revert of a running guest-less VM only adds a
-     * forced shutdown): each shows exactly its data on every disk. The state before the first revert is kept by it
-     * and reverted to last. Returns how many states were proven.
-     */
-    int revertToEvery(LayoutLab lab) {
-        lab.vm.destroy()
-        int n = 0
-        String keptCurrent = null
-        Set<Integer> wasCurrent = lab.current.clone() as Set
-        for (String s in lab.states.keySet().sort()) {
-            Set<String> before = lab.snapshots() as Set
-            def out = harness.run('recipe:external-snapshot-revert', [domain: lab.vm.name(), snapshot: s, timeout: '1s'])
-            ok(lab, out, "revert to ${s}")
-            if (keptCurrent == null) {
-                keptCurrent = ((lab.snapshots() as Set) - before)[0]
-            }
-            for (String t in lab.targets) {
-                Set<Integer> shown = lab.shows(lab.active(t))
-                must(shown == lab.states[s]) { "after a revert to ${s}, ${t} shows ${shown}, not ${lab.states[s]}" }
-            }
-            n++
-        }
-        def out = harness.run('recipe:external-snapshot-revert', [domain: lab.vm.name(), snapshot: keptCurrent, timeout: '1s'])
-        ok(lab, out, "revert to ${keptCurrent}")
-        for (String t in lab.targets) {
-            Set<Integer> shown = lab.shows(lab.active(t))
-            must(shown == wasCurrent) { "after a revert to ${keptCurrent}, ${t} shows ${shown}, not ${wasCurrent}" }
-        }
-        n + 1
     }
 }

@@ -110,12 +110,16 @@ class SecretsSpec extends ExternalRecipeSupport {
 
     // ---- helpers ---------------------------------------------------------------------------------------------
 
-    /** Adds {@code <graphics type='spice' passwd=SECRET/>} to the VM's persistent definition. */
+    /**
+     * Adds {@code <graphics type='vnc' passwd=SECRET/>} (on loopback) to the VM's persistent definition. VNC, not
+     * SPICE: Debian 13's QEMU has SPICE in a separate package (qemu-system-modules-spice) that a minimal install
+     * leaves out, and libvirt then refuses the definition.
+     */
     void plantPassword() {
         def doc = SafeXml.parse(vm.xml(XmlView.INACTIVE), 'lab VM')
         def devices = SafeXml.child(doc.documentElement, 'devices')
         def graphics = doc.createElement('graphics')
-        graphics.setAttribute('type', 'spice')
+        graphics.setAttribute('type', 'vnc')
         graphics.setAttribute('autoport', 'yes')
         graphics.setAttribute('passwd', SECRET)
         def listen = doc.createElement('listen')

@@ -78,6 +78,9 @@ public final class Libvirt implements AutoCloseable {
     public static Libvirt open(String uri, Consumer<String> trace) throws StepFailure {
         trace.accept("virConnectOpen(" + uri + ")");
         try {
+            // the process-wide handler too: a connection that cannot be opened reports through it, before
+            // the connection's own handler exists
+            Connect.setErrorCallback(QUIET);
             Connect connect = new Connect(uri, false);
             connect.setConnectionErrorCallback(QUIET);
             return new Libvirt(uri, connect, trace);
@@ -107,6 +110,35 @@ public final class Libvirt implements AutoCloseable {
 
     public String uri() {
         return uri;
+    }
+
+    /**
+     * What libvirtd says of itself: its version ({@code virConnectGetLibVersion}, the daemon's, which may differ
+     * from this client library's), the hypervisor's ({@code virConnectGetVersion}, QEMU's) and the host
+     * capabilities XML ({@code virConnectGetCapabilities}). Versions are {@code major * 1,000,000 + minor * 1,000
+     * + release}.
+     */
+    public record Host(long libvirtVersion, long hypervisorVersion, String capabilities) { }
+
+    /** Reads {@link Host}; read-only, so it is asked again once when the connection was lost. */
+    public Host host() throws StepFailure {
+        try {
+            return hostOnce();
+        } catch (StepFailure e) {
+            if (!lost(e) || !reconnect("virConnectGetLibVersion", "(host)")) {
+                throw e;
+            }
+            return hostOnce();
+        }
+    }
+
+    private Host hostOnce() throws StepFailure {
+        trace.accept("virConnectGetLibVersion(); virConnectGetVersion(); virConnectGetCapabilities()");
+        try {
+            return new Host(connect.getLibVersion(), connect.getVersion(), connect.getCapabilities());
+        } catch (LibvirtException e) {
+            throw failure("virConnectGetLibVersion", "(host)", e);
+        }
     }
 
     /** Whether a domain named {@code name} is defined or running ({@code virDomainLookupByName}). */

@@ -244,6 +244,12 @@ public final class QemuImg {
         run(Command.of(createArgv(file, format, size, backing, backingFormat)), file);
     }
 
+    /** The first line of {@code qemu-img --version}, e.g. {@code qemu-img version 10.0.13 (Debian ...)}. */
+    public String version() throws StepFailure {
+        String out = run(Command.of(program, "--version"), Path.of(program));
+        return out.lines().findFirst().orElse(program + " printed no version").strip();
+    }
+
     private Command.Result runAllowing(Command command, Path file, Set<Integer> exitCodes) throws StepFailure {
         Command.Result result;
         try {

@@ -19,6 +19,7 @@ import dev.snapbook.steps.state.DiskState;
 import dev.snapbook.steps.image.BackingChain;
 import dev.snapbook.steps.image.Qcow2Header;
 import dev.snapbook.steps.libvirt.Libvirt;
+import dev.snapbook.steps.libvirt.LibvirtRelease;
 import dev.snapbook.steps.libvirt.PowerState;
 import dev.snapbook.steps.libvirt.XmlView;
 import dev.snapbook.steps.qemu.QemuImg;
@@ -95,6 +96,9 @@ final class SnapshotCreation {
 
         /** The disk-state model at this point. */
         DiskStates states() throws StepFailure;
+
+        /** The libvirt and QEMU the snapshot is taken with. */
+        LibvirtRelease release() throws StepFailure;
     }
 
     /** What {@link #verify} checks, for {@code snapbook steps snapshot.create} and {@code snapshot.create_xml}. */
@@ -133,6 +137,10 @@ final class SnapshotCreation {
             public DiskStates states() throws StepFailure {
                 return DiskStates.of(world);
             }
+
+            public LibvirtRelease release() throws StepFailure {
+                return LibvirtRelease.require(world);
+            }
         };
     }
 
@@ -163,6 +171,10 @@ final class SnapshotCreation {
 
             public DiskStates states() throws StepFailure {
                 return DiskStates.now(context);
+            }
+
+            public LibvirtRelease release() throws StepFailure {
+                return LibvirtRelease.of(libvirt);
             }
         };
     }
@@ -335,6 +347,9 @@ final class SnapshotCreation {
         if (resolved.stream().allMatch(x -> x.snapshot().equals("no"))) {
             throw new StepFailure("snapshot " + name + " of " + r.domain() + " would include no disk",
                     "leave at least one disk with snapshot internal or external");
+        }
+        if (state.isActive() && resolved.stream().anyMatch(x -> x.snapshot().equals("internal"))) {
+            facts.release().requireInternalSnapshotName(name, r.domain(), "save");
         }
         return resolved;
     }

@@ -11,7 +11,10 @@ import dev.snapbook.engine.spi.StepContext;
 import dev.snapbook.engine.spi.StepFailure;
 import dev.snapbook.engine.spi.Verification;
 import dev.snapbook.engine.spi.World;
+import dev.snapbook.steps.domain.Domains;
 import dev.snapbook.steps.libvirt.Libvirt;
+import dev.snapbook.steps.libvirt.LibvirtRelease;
+import dev.snapbook.steps.libvirt.PowerState;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -121,6 +124,10 @@ public final class SnapshotDelete implements Step {
                             "merge first with block.commit (or block.pull), then snapshot.delete with metadata_only:"
                                     + " true to drop the metadata");
                 }
+                if (s.location().equals("internal")
+                        && PowerState.ofLabel(Domains.require(world, domain).state()).isActive()) {
+                    LibvirtRelease.require(world).requireInternalSnapshotName(name, domain, "delete");
+                }
             }
         }
         SnapshotTree after = without(tree, deleted, params.bool("metadata_only"));
@@ -135,9 +142,13 @@ public final class SnapshotDelete implements Step {
         }
         return Planned.change(List.of("virDomainSnapshotDelete(" + domain + ", " + params.string("snapshot") + ", "
                         + flags(params) + ") removes " + deleted
-                        + (params.bool("metadata_only") ? "; no file is touched; libvirt records the deleted"
-                        + " snapshots' state files in their children, which is right only after block.commit"
-                        + " merged their overlays down" : " and their data in the images")),
+                        + (!params.bool("metadata_only") ? " and their data in the images"
+                        : "; no file is touched; the deleted snapshots' state files become their children's, which"
+                        + " is right only after block.commit merged their overlays down ("
+                        + (LibvirtRelease.require(world).metadataDeleteMovesDomainToChildren()
+                        ? "libvirt " + release(world) + " records them itself"
+                        : "libvirt " + release(world) + " leaves the children's records alone: snapbook redefines"
+                        + " them") + ")")),
                 result(deleted, after.current(), keptFiles(params, tree, deleted)));
     }
 
@@ -169,6 +180,7 @@ public final class SnapshotDelete implements Step {
     }
 
     @Override
+    @SuppressWarnings("unchecked")
     public Outcome apply(Params params, Map<String, Object> captured, StepContext context) throws StepFailure {
         String domain = params.string("domain");
         SnapshotTree tree = SnapshotList.observe(params, context);
@@ -186,9 +198,49 @@ public final class SnapshotDelete implements Step {
         } else {
             libvirt.snapshotDelete(domain, params.string("snapshot"), flags(params));
         }
+        if (params.bool("metadata_only")) {
+            recordStateInChildren(libvirt, domain, tree, deleted, (Map<String, Object>) captured.get("xml"));
+        }
         return Outcome.changed("deleted " + deleted + " of " + domain
                         + (params.bool("metadata_only") ? " (metadata only)" : ""),
                 result(deleted, libvirt.snapshotCurrent(domain), keptFiles(params, tree, deleted)));
+    }
+
+    /**
+     * What libvirt 9.0 does itself on a metadata-only deletion, done where libvirt did not: each surviving child of a
+     * deleted external snapshot whose record does not name that snapshot's state files (read back after the
+     * deletion, whatever the libvirt version) is redefined with that snapshot's disks (file and format, from its
+     * captured record) in its {@code <domain>}, as {@link #without} predicts. The current snapshot stays current.
+     */
+    private static void recordStateInChildren(Libvirt libvirt, String domain, SnapshotTree before, List<String> deleted,
+                                              Map<String, Object> capturedXml) throws StepFailure {
+        String current = libvirt.snapshotCurrent(domain);
+        for (SnapshotFacts child : before.snapshots()) {
+            SnapshotFacts parent = child.parent() == null ? null : before.find(child.parent());
+            if (deleted.contains(child.name()) || parent == null || !deleted.contains(parent.name())
+                    || parent.externalDisks().isEmpty()) {
+                continue;
+            }
+            String what = "the record of snapshot " + child.name() + " of " + domain;
+            List<String> disks = parent.externalDisks().stream().map(SnapshotDisk::disk).toList();
+            String xml;
+            try {
+                String now = libvirt.snapshotXmlDesc(domain, child.name());
+                Map<String, String> recorded = SnapshotReader.read(now, what).activeFiles();
+                if (disks.stream().allMatch(d -> java.util.Objects.equals(recorded.get(d), parent.activeFiles().get(d)))) {
+                    continue; // libvirt recorded them itself (libvirt 9.0 does)
+                }
+                xml = SnapshotRecords.withDisksOf(now, (String) capturedXml.get(parent.name()), disks, what);
+            } catch (dev.snapbook.steps.xml.SafeXml.Refused e) {
+                throw new StepFailure(e.getMessage(), "inspect it with: virsh snapshot-dumpxml " + domain + " "
+                        + child.name(), e);
+            }
+            EnumSet<Libvirt.SnapshotCreateOption> flags = EnumSet.of(Libvirt.SnapshotCreateOption.REDEFINE);
+            if (child.name().equals(current)) {
+                flags.add(Libvirt.SnapshotCreateOption.CURRENT);
+            }
+            libvirt.snapshotCreateXml(domain, xml, flags);
+        }
     }
 
     @Override
@@ -344,7 +396,11 @@ public final class SnapshotDelete implements Step {
         return inTreeOrder;
     }
 
-    /** The tree without {@code deleted}: orphans move up to the nearest surviving ancestor, as libvirt does. */
+    /**
+     * The tree without {@code deleted}: orphans move up to the nearest surviving ancestor, as libvirt does. With
+     * {@code metadataOnly} the children of a deleted external snapshot also take its disks' files as theirs (libvirt
+     * 9.0 records that itself; on other versions {@link #recordStateInChildren} does).
+     */
     static SnapshotTree without(SnapshotTree tree, List<String> deleted, boolean metadataOnly) {
         List<SnapshotFacts> kept = new ArrayList<>();
         for (SnapshotFacts s : tree.snapshots()) {
@@ -353,9 +409,8 @@ public final class SnapshotDelete implements Step {
                 SnapshotFacts parent = s.parent() == null ? null : tree.find(s.parent());
                 if (metadataOnly && parent != null && deleted.contains(parent.name())
                         && !parent.externalDisks().isEmpty()) {
-                    // libvirt 9.0 gives the children of a deleted external snapshot its <domain>, assuming the
-                    // parent's overlay was merged down (block.commit) so the child's state now lives in the
-                    // parent's state files. Observed on libvirt 9.0; predicted so the plan matches.
+                    // the children of a deleted external snapshot get its disks' files: the parent's overlay was
+                    // merged down (block.commit), so the child's state now lives in the parent's state files
                     java.util.Map<String, String> active = new java.util.TreeMap<>(moved.activeFiles());
                     active.putAll(parent.activeFiles());
                     moved = new SnapshotFacts(moved.name(), moved.parent(), moved.description(), moved.state(),
@@ -397,6 +452,10 @@ public final class SnapshotDelete implements Step {
             }
         }
         return List.copyOf(files);
+    }
+
+    private static String release(World world) throws StepFailure {
+        return LibvirtRelease.version(LibvirtRelease.require(world).libvirt());
     }
 
     private static EnumSet<Libvirt.SnapshotDeleteOption> flags(Params params) {

@@ -19,6 +19,7 @@ import dev.snapbook.steps.image.FileNames;
 import dev.snapbook.steps.image.ImageFacts;
 import dev.snapbook.steps.image.Qcow2Header;
 import dev.snapbook.steps.libvirt.Libvirt;
+import dev.snapbook.steps.libvirt.LibvirtRelease;
 import dev.snapbook.steps.libvirt.PowerState;
 import dev.snapbook.steps.libvirt.XmlView;
 import dev.snapbook.steps.qemu.QemuImg;
@@ -44,7 +45,10 @@ import java.util.Objects;
  * a successful run it stays, named in the result, for the user to delete. With {@code safety_snapshot: false}
  * the step is irreversible.
  *
- * <p><b>External snapshots</b> (libvirt 9.0 refuses to revert them): snapbook's own revert. The domain must
+ * <p><b>External snapshots</b>: snapbook's own revert, on every libvirt version. Libvirt 9.0 refuses to revert
+ * them; libvirt that reverts them itself (11.3, say) deletes the overlays the disks write to, losing the state
+ * before the revert, so the plan's first line says which libvirt it found and that it keeps its own procedure
+ * ({@link LibvirtRelease#externalRevertPath()}). The domain must
  * be shut off. For each disk of the snapshot a NEW qcow2 overlay
  * {@code STATE_DIR/DOMAIN-DISK.revert-SNAPSHOT-N.qcow2} is created on top of the file that held the disk's
  * state at the snapshot ({@code qemu-img create -b STATE -F FORMAT}); the persistent definition is changed
@@ -143,6 +147,7 @@ public final class SnapshotRevert implements Step {
             refuseMemory(params, s, domain);
             List<DiskRevert> disks = external(params, s, dom, p -> world.get(ImageFacts.key(p)));
             List<String> actions = new ArrayList<>();
+            actions.add(LibvirtRelease.require(world).externalRevertPath());
             if (s.memory()) {
                 actions.add("the memory state of " + s.name() + (s.memoryFile() == null ? "" : " (" + s.memoryFile()
                         + ")") + " is not restored (memory: discard): " + domain + " will boot from the disk state"
@@ -182,6 +187,10 @@ public final class SnapshotRevert implements Step {
                     "inspect it with: virsh snapshot-dumpxml " + domain + " " + s.name());
         }
         refuseRewrite(DiskStates.of(world), s, dom, params.bool("safety_snapshot"));
+        if (s.memory()) {
+            // libvirt starts QEMU and loads a snapshot that holds memory into it, whatever the domain's state now
+            LibvirtRelease.require(world).requireInternalSnapshotName(s.name(), domain, "load");
+        }
         List<String> actions = new ArrayList<>();
         String safety = null;
         if (params.bool("safety_snapshot")) {

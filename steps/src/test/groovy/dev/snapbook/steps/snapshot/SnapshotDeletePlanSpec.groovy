@@ -2,6 +2,7 @@ package dev.snapbook.steps.snapshot
 
 import dev.snapbook.engine.spi.StepFailure
 import dev.snapbook.engine.spi.World
+import dev.snapbook.steps.libvirt.LibvirtRelease
 import dev.snapbook.steps.domain.DiskFacts
 import dev.snapbook.steps.domain.DomainFacts
 import dev.snapbook.steps.domain.DomainListFacts
@@ -19,6 +20,10 @@ class SnapshotDeletePlanSpec extends Specification {
 
     static final String BASE = '/img/base.qcow2', O1 = '/img/vda.s1', O2 = '/img/vda.s2', O3 = '/img/vda.s3'
 
+    // Debian 12's and Debian 13's libvirt and QEMU, as LibvirtRelease reads them
+    static final LibvirtRelease LIBVIRT_9 = new LibvirtRelease(9_000_000, 7_002_000, false)
+    static final LibvirtRelease LIBVIRT_11 = new LibvirtRelease(11_003_000, 10_000_013, true)
+
     static SnapshotFacts ext(String name, String parent, String overlay, String state) {
         new SnapshotFacts(name, parent, null, 'disk-snapshot', 'external', false,
                 [new SnapshotDisk('vda', 'external', overlay, 'qcow2')], [vda: state])
@@ -30,6 +35,7 @@ class SnapshotDeletePlanSpec extends Specification {
 
     World world(List<SnapshotFacts> extra = [], Map<String, List<String>> images = [:], List<String> domains = ['web01']) {
         def w = new World({ key -> null })
+        w.put(LibvirtRelease.key(), LIBVIRT_9)
         w.put(DomainListFacts.key(), new DomainListFacts(domains))
         w.put(DomainFacts.key('web01'), new DomainFacts('web01', 'running', true,
                 [new DiskFacts('vda', 'disk', 'file', O3, 'qcow2', 'virtio')]))
@@ -107,6 +113,27 @@ class SnapshotDeletePlanSpec extends Specification {
         planned.predictedResult().deleted == ['s1', 's2', 's3']
         planned.predictedResult().current == null
         w.get(SnapshotTree.key('web01')).snapshots().isEmpty()
+    }
+
+    def "a metadata-only deletion of s1 gives s2 the state files of s1 on libvirt #version, and the plan says who records them"() {
+        given:
+        def step = new SnapshotDelete()
+        def w = world()
+        w.put(LibvirtRelease.key(), release)
+
+        when:
+        def planned = step.plan(params(step, [domain: 'web01', snapshot: 's1', metadata_only: true]), w)
+
+        then:
+        def s2 = w.get(SnapshotTree.key('web01')).find('s2')
+        s2.parent() == null
+        s2.activeFiles() == [vda: BASE]
+        planned.actions()[0].endsWith(says)
+
+        where:
+        version | release    | says
+        '9.0'   | LIBVIRT_9  | '(libvirt 9.0.0 records them itself)'
+        '11.3'  | LIBVIRT_11 | "(libvirt 11.3.0 leaves the children's records alone: snapbook redefines them)"
     }
 
     def "snapshot.delete all_external of another disk has nothing to do"() {

@@ -1,5 +1,6 @@
 package dev.snapbook.steps.snapshot
 
+import dev.snapbook.steps.libvirt.LibvirtRelease
 import dev.snapbook.engine.spi.StepFailure
 import dev.snapbook.steps.domain.DiskFacts
 import dev.snapbook.steps.domain.DomainFacts
@@ -35,6 +36,8 @@ class SnapshotDiskSelectionSpec extends Specification {
         }
 
         DiskStates states() { throw new IllegalStateException('no overlay is reused here') }
+
+        LibvirtRelease release() { SnapshotDeletePlanSpec.LIBVIRT_11 }
     }
 
     SnapshotCreation.Request request(Map given) {
@@ -110,6 +113,8 @@ class SnapshotDiskSelectionSpec extends Specification {
             }
 
             DiskStates states() { throw new IllegalStateException('no overlay is reused here') }
+
+            LibvirtRelease release() { SnapshotDeletePlanSpec.LIBVIRT_11 }
         }
 
         when:
@@ -130,5 +135,46 @@ class SnapshotDiskSelectionSpec extends Specification {
         new GuestAgentFacts('d', true, 'disconnected')  || "no agent is connected to the guest agent channel of domain d (the live XML shows its target state='disconnected')"
         new GuestAgentFacts('d', true, 'connected')     || null
         new GuestAgentFacts('d', true, null)            || null
+    }
+
+    def "an internal snapshot of a running domain named '#name' is #outcome on libvirt #version (QEMU job ids), and any name is taken while it is shut off"() {
+        given: 'a running domain with one qcow2 disk'
+        LibvirtRelease r = release
+        def running = new SnapshotCreation.Facts() {
+            DomainFacts domain(String n) {
+                new DomainFacts(n, 'running', true, [new DiskFacts('vda', 'disk', 'file', (DIR + '/vda.qcow2'), 'qcow2', 'virtio')])
+            }
+
+            SnapshotTree tree(String domain) { new SnapshotTree(domain, null, []) }
+
+            GuestAgentFacts agent(String domain) { null }
+
+            ImageFacts image(String path) { new ImageFacts(path, 'qcow2', 1L << 20, []) }
+
+            DiskStates states() { throw new IllegalStateException('no overlay is reused here') }
+
+            LibvirtRelease release() { r }
+        }
+
+        when:
+        String refusal = null
+        try {
+            SnapshotCreation.resolve(request([name: name]), running)
+        } catch (StepFailure e) {
+            refusal = e.message + ' / ' + e.hint()
+        }
+
+        then:
+        outcome == 'taken' ? refusal == null : refusal.contains("libvirt runs it as the QEMU job internal-snapshot-save-${name}")
+
+        and: 'shut off, every name is taken'
+        SnapshotCreation.resolve(request([name: name]), facts).count { it.snapshot() == 'internal' } == 2
+
+        where:
+        name           | version | release                            || outcome
+        'before-2.1_a' | '11.3'  | SnapshotDeletePlanSpec.LIBVIRT_11  || 'taken'
+        'før intern 1' | '11.3'  | SnapshotDeletePlanSpec.LIBVIRT_11  || 'refused'
+        'with space'   | '11.3'  | SnapshotDeletePlanSpec.LIBVIRT_11  || 'refused'
+        'før intern 1' | '9.0'   | SnapshotDeletePlanSpec.LIBVIRT_9   || 'taken'
     }
 }
