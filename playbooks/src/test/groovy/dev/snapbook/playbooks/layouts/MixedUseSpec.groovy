@@ -62,7 +62,7 @@ class MixedUseSpec extends Specification {
     def setupSpec() {
         Libvirt libvirt = Libvirt.open(LabVm.URI, { })
         try {
-            def r = LibvirtRelease.of(libvirt.host())
+            def r = LibvirtRelease.of(libvirt)
             release = "libvirt ${LibvirtRelease.version(r.libvirt())}, QEMU ${LibvirtRelease.version(r.qemu())}"
         } finally {
             libvirt.close()
@@ -125,8 +125,10 @@ class MixedUseSpec extends Specification {
         "deleted"
     }
 
+    /** What virsh said when it refused: its error lines, joined. */
     static String firstLine(Command.Result r) {
-        (r.stderr() + r.stdout()).readLines().find { it.trim() }?.replaceFirst(/^error: /, '')?.trim() ?: "exit ${r.exitCode()}"
+        String said = (r.stderr() + r.stdout()).readLines().findAll { it.trim() }.collect { it.replaceFirst(/^error: /, '').trim() }.join(': ')
+        said ?: "exit ${r.exitCode()}"
     }
 
     /** Snapbook's revert recipe to {@code target}: the state before it is kept as a snapshot of its own. */
@@ -175,6 +177,16 @@ class MixedUseSpec extends Specification {
         must(exit == 0) { "snapbook show exited ${exit}: ${json}" }
         def names = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json).path('snapshots')*.path('name')*.asText() as Set
         must(names == lab.states.keySet()) { "snapbook show lists ${names}, the model ${lab.states.keySet()}" }
+    }
+
+    /** A playbook of one chain.verify step on vda runs and passes: snapbook reads the chain virsh left. */
+    void chainVerifies() {
+        Path playbook = tmp.resolve('verify.yml')
+        Files.writeString(playbook, '''name: Verify the chain virsh left
+steps:
+  - chain.verify: { domain: "{{ domain }}", disk: vda }
+''')
+        ok(lab, harness.run(playbook.toString(), [domain: lab.vm.name()]), 'chain.verify')
     }
 
     void record(String direction, String history, String act, String outcome, int proven) {
@@ -251,12 +263,14 @@ class MixedUseSpec extends Specification {
 
         when: 'snapbook reads what virsh left and proves it, deletes a snapshot with its recipe, and reverts to every state'
         showReads()
+        chainVerifies()
         prove(lab)
+        lab.vm.start() // the recipe merges with a block job, which needs QEMU running
         String deleted = snapbookDelete(lab.states.keySet().sort()[0])
         showReads()
         int proven = revertToEvery(harness, lab)
         record('virsh -> snapbook', history, did.join('; ') ?: 'no native revert or delete',
-                "snapbook show; ${deleted}; revert to every state: ran", proven)
+                "snapbook show, chain.verify; ${deleted}; revert to every state: ran", proven)
 
         then:
         noExceptionThrown()

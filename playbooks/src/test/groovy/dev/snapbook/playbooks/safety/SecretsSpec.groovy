@@ -23,7 +23,8 @@ import java.time.Duration
 @Requires(value = { LabVm.available() }, reason = 'needs libvirt: `virsh -c qemu:///system version` must succeed')
 class SecretsSpec extends ExternalRecipeSupport {
 
-    static final String SECRET = 'planted-secret-123'
+    // 8 characters: libvirt takes no longer VNC password
+    static final String SECRET = 'Qx7vPl2m'
 
     Path state
 

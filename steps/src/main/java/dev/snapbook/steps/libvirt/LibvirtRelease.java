@@ -1,7 +1,11 @@
 package dev.snapbook.steps.libvirt;
 
 import dev.snapbook.engine.spi.FactKey;
+import dev.snapbook.engine.spi.StepFailure;
+import dev.snapbook.engine.spi.World;
 import dev.snapbook.steps.xml.SafeXml;
+import java.util.List;
+import java.util.regex.Pattern;
 import org.w3c.dom.Element;
 
 /**
@@ -47,21 +51,21 @@ public record LibvirtRelease(long libvirt, long qemu, boolean externalSnapshot) 
     }
 
     /** The release of the world's connection; a world that cannot say (no libvirt to ask) is refused. */
-    public static LibvirtRelease require(dev.snapbook.engine.spi.World world) throws dev.snapbook.engine.spi.StepFailure {
+    public static LibvirtRelease require(World world) throws StepFailure {
         LibvirtRelease release = world.get(key());
         if (release == null) {
-            throw new dev.snapbook.engine.spi.StepFailure("the version of libvirt is unknown: libvirtd did not say",
+            throw new StepFailure("the version of libvirt is unknown: libvirtd did not say",
                     "check the connection: virsh version", null);
         }
         return release;
     }
 
     /** The release {@code libvirt} is connected to (three read-only calls). */
-    public static LibvirtRelease of(Libvirt libvirt) throws dev.snapbook.engine.spi.StepFailure {
+    public static LibvirtRelease of(Libvirt libvirt) throws StepFailure {
         try {
             return of(libvirt.host());
         } catch (SafeXml.Refused e) {
-            throw new dev.snapbook.engine.spi.StepFailure(e.getMessage(),
+            throw new StepFailure(e.getMessage(),
                     "inspect it with: virsh -c " + libvirt.uri() + " capabilities", e);
         }
     }
@@ -103,7 +107,7 @@ public record LibvirtRelease(long libvirt, long qemu, boolean externalSnapshot) 
         return !externalSnapshot;
     }
 
-    private static final java.util.regex.Pattern JOB_ID_CHARS = java.util.regex.Pattern.compile("[A-Za-z0-9._-]+");
+    private static final Pattern JOB_ID_CHARS = Pattern.compile("[A-Za-z0-9._-]+");
 
     /** Whether the internal snapshots of a running domain are saved, loaded and deleted by QEMU jobs named after them. */
     public boolean internalSnapshotJobs() {
@@ -115,11 +119,11 @@ public record LibvirtRelease(long libvirt, long qemu, boolean externalSnapshot) 
      * on running domain {@code domain} when QEMU would refuse the job id made of it; see the class comment.
      */
     public void requireInternalSnapshotName(String name, String domain, String operation)
-            throws dev.snapbook.engine.spi.StepFailure {
+            throws StepFailure {
         if (!internalSnapshotJobs() || JOB_ID_CHARS.matcher(name).matches()) {
             return;
         }
-        throw new dev.snapbook.engine.spi.StepFailure("the internal snapshot '" + name + "' of running domain " + domain
+        throw new StepFailure("the internal snapshot '" + name + "' of running domain " + domain
                 + " cannot be " + switch (operation) {
                     case "save" -> "taken";
                     case "load" -> "reverted to";
@@ -142,8 +146,8 @@ public record LibvirtRelease(long libvirt, long qemu, boolean externalSnapshot) 
     }
 
     /** The lines {@code snapbook --version} prints about this release. */
-    public java.util.List<String> describe(String uri) {
-        return java.util.List.of(
+    public List<String> describe(String uri) {
+        return List.of(
                 "libvirt " + version(libvirt) + " (libvirtd at " + uri + ")",
                 "QEMU " + version(qemu) + " (as libvirtd reports it)",
                 "external snapshots: " + (revertsExternal()

@@ -30,6 +30,47 @@ class SnapshotReaderSpec extends Specification {
                 [vda: '/img/vda.s1'])
     }
 
+    def "reads a snapshot libvirt 11.3 reverted to natively: its own overlay and state, the <revertDisks> left aside"() {
+        given: 'virsh snapshot-dumpxml of s1 after virsh snapshot-revert s1 (s1 has a child, s2), shut-off VM, libvirt 11.3'
+        def xml = '''<domainsnapshot>
+  <name>s1</name>
+  <state>shutoff</state>
+  <creationTime>1796140641</creationTime>
+  <memory snapshot='no'/>
+  <disks>
+    <disk name='vda' snapshot='external' type='file'>
+      <driver type='qcow2'/>
+      <source file='/var/tmp/rd/vda.s1'/>
+    </disk>
+  </disks>
+  <revertDisks>
+    <disk name='vda' snapshot='external' type='file'>
+      <driver type='qcow2'/>
+      <source file='/var/tmp/rd/vda.1796140641'/>
+    </disk>
+  </revertDisks>
+  <domain type='kvm'>
+    <name>snapbook-test-revertdisks</name>
+    <uuid>914e472b-0653-4230-a096-ef95bdaad5f0</uuid>
+    <memory unit='KiB'>65536</memory>
+    <os><type arch='x86_64' machine='pc-i440fx-10.0'>hvm</type><boot dev='hd'/></os>
+    <devices>
+      <emulator>/usr/bin/qemu-system-x86_64</emulator>
+      <disk type='file' device='disk'>
+        <driver name='qemu' type='qcow2'/>
+        <source file='/var/tmp/rd/vda.qcow2'/>
+        <target dev='vda' bus='virtio'/>
+        <address type='pci' domain='0x0000' bus='0x00' slot='0x02' function='0x0'/>
+      </disk>
+    </devices>
+  </domain>
+</domainsnapshot>'''
+
+        expect: 'the overlay s1 made and the file that holds its state; the overlay libvirt reverted onto is the disk\'s, read from the domain'
+        SnapshotReader.read(xml, 'test') == new SnapshotFacts('s1', null, null, 'shutoff', 'external', false,
+                [new SnapshotDisk('vda', 'external', '/var/tmp/rd/vda.s1', 'qcow2')], [vda: '/var/tmp/rd/vda.qcow2'])
+    }
+
     def "an internal snapshot of a running domain holds memory; internal and external disks make it mixed"() {
         expect:
         SnapshotReader.read(xml, 'test').location() == location
