@@ -44,6 +44,20 @@ class RecipeHarness {
         }
     }
 
+    /** What {@code snapbook ARGS} prints on standard output, run in-process, and its exit code: [exit, text]. */
+    static List cli(String... args) {
+        def bytes = new ByteArrayOutputStream()
+        PrintStream saved = System.out
+        int exit
+        System.setOut(new PrintStream(bytes, true, 'UTF-8'))
+        try {
+            exit = dev.snapbook.engine.cli.Main.execute(args)
+        } finally {
+            System.setOut(saved)
+        }
+        [exit, bytes.toString('UTF-8')]
+    }
+
     /** What happened: the plan, the run's result, and every fact that differs from the plan's prediction. */
     static class Outcome {
         PlanReport plan

@@ -1,6 +1,5 @@
 package dev.snapbook.playbooks.layouts
 
-import dev.snapbook.engine.cli.Main
 import dev.snapbook.playbooks.RecipeHarness
 import dev.snapbook.playbooks.layouts.LayoutLab.Cell
 import dev.snapbook.steps.exec.Command
@@ -164,16 +163,7 @@ class MixedUseSpec extends Specification {
 
     /** {@code snapbook show} reads the VM and names every snapshot of the model. */
     void showReads() {
-        def bytes = new ByteArrayOutputStream()
-        PrintStream saved = System.out
-        int exit
-        System.setOut(new PrintStream(bytes, true, 'UTF-8'))
-        try {
-            exit = Main.execute('show', lab.vm.name(), '--format', 'json')
-        } finally {
-            System.setOut(saved)
-        }
-        String json = bytes.toString('UTF-8')
+        def (int exit, String json) = RecipeHarness.cli('show', lab.vm.name(), '--format', 'json')
         must(exit == 0) { "snapbook show exited ${exit}: ${json}" }
         def names = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json).path('snapshots')*.path('name')*.asText() as Set
         must(names == lab.states.keySet()) { "snapbook show lists ${names}, the model ${lab.states.keySet()}" }

@@ -3,6 +3,7 @@ package dev.snapbook.playbooks.show
 import com.fasterxml.jackson.databind.JsonNode
 import com.fasterxml.jackson.databind.ObjectMapper
 import dev.snapbook.engine.cli.Main
+import dev.snapbook.playbooks.RecipeHarness
 import dev.snapbook.playbooks.recipes.ExternalRecipeSupport
 import dev.snapbook.steps.lab.LabVm
 import spock.lang.Requires
@@ -47,16 +48,7 @@ class ShowSpec extends ExternalRecipeSupport {
 
     /** What {@code snapbook show DOMAIN --format FORMAT} prints, and its exit code. */
     List show(String format) {
-        def bytes = new ByteArrayOutputStream()
-        PrintStream saved = System.out
-        int exit
-        System.setOut(new PrintStream(bytes, true, 'UTF-8'))
-        try {
-            exit = Main.execute('show', vm.name(), '--format', format)
-        } finally {
-            System.setOut(saved)
-        }
-        [exit, bytes.toString('UTF-8')]
+        RecipeHarness.cli('show', vm.name(), '--format', format)
     }
 
     /** Every file of the VM, in its directory and in a/ and b/, with its hash. */
@@ -161,17 +153,9 @@ class ShowSpec extends ExternalRecipeSupport {
         String e4 = dirA.resolve('vda.e4').toString()
 
         when:
-        def bytes = new ByteArrayOutputStream()
-        PrintStream saved = System.out
-        int exit
-        System.setOut(new PrintStream(bytes, true, 'UTF-8'))
-        try {
-            exit = Main.execute('plan', 'recipe:external-snapshot-create', '-e', 'domain=' + vm.name(), '-e', 'name=e4',
-                    '-e', 'disk=vda', '-e', 'file=' + e4)
-        } finally {
-            System.setOut(saved)
-        }
-        List<String> lines = bytes.toString('UTF-8').readLines()
+        def (int exit, String text) = RecipeHarness.cli('plan', 'recipe:external-snapshot-create', '-e', 'domain=' + vm.name(),
+                '-e', 'name=e4', '-e', 'disk=vda', '-e', 'file=' + e4)
+        List<String> lines = text.readLines()
         int pic = lines.indexOf('today -> after the run:')
         List<String> today = lines.subList(lines.indexOf('  today:') + 1, lines.indexOf('  after the run:'))
         List<String> after = lines.subList(lines.indexOf('  after the run:') + 1, lines.size() - 1)

@@ -46,16 +46,17 @@ public final class Libvirtd {
         }
     }
 
-    /** Starts libvirtd when it does not answer, and waits (up to a minute) until it does. */
+    /**
+     * Starts libvirtd when it does not answer, and waits (up to a minute) until it does. While it does not answer,
+     * a new one is started whenever none runs: an old one may still be shutting down when this is first asked
+     * (libvirt 11.3 takes longer than 9.0 to exit), and it is only started once that one is gone.
+     */
     public static void ensureRunning() throws Exception {
-        if (answers()) {
-            return;
-        }
-        if (Command.of("pgrep", "-x", "libvirtd").run(Duration.ofSeconds(10), l -> { }).exitCode() != 0) {
-            Command.of("libvirtd", "-d").run(Duration.ofSeconds(30), l -> { });
-        }
         long end = System.currentTimeMillis() + 60_000;
         while (!answers()) {
+            if (Command.of("pgrep", "-x", "libvirtd").run(Duration.ofSeconds(10), l -> { }).exitCode() != 0) {
+                Command.of("libvirtd", "-d").run(Duration.ofSeconds(30), l -> { });
+            }
             if (System.currentTimeMillis() > end) {
                 throw new IOException("libvirtd did not come back within 60s: start it with libvirtd -d");
             }
