@@ -106,7 +106,7 @@ class MixedUseSpec extends Specification {
         def r = virsh('snapshot-revert', lab.vm.name(), target)
         if (!r.succeeded()) {
             must(lab.picture() == before) { "virsh snapshot-revert ${target} failed and changed ${LayoutLab.changes(before, lab.picture())}" }
-            return "refused, nothing changed: ${firstLine(r)}"
+            return "refused, nothing changed: ${said(r)}"
         }
         lab.current = lab.states[target].clone() as Set
         "reverted: the disk is on ${lab.active('vda').fileName}"
@@ -118,14 +118,14 @@ class MixedUseSpec extends Specification {
         def r = virsh('snapshot-delete', lab.vm.name(), name)
         if (!r.succeeded()) {
             must(lab.picture() == before) { "virsh snapshot-delete ${name} failed and changed ${LayoutLab.changes(before, lab.picture())}" }
-            return "refused, nothing changed: ${firstLine(r)}"
+            return "refused, nothing changed: ${said(r)}"
         }
         lab.states.remove(name)
         "deleted"
     }
 
     /** What virsh said when it refused: its error lines, joined. */
-    static String firstLine(Command.Result r) {
+    static String said(Command.Result r) {
         String said = (r.stderr() + r.stdout()).readLines().findAll { it.trim() }.collect { it.replaceFirst(/^error: /, '').trim() }.join(': ')
         said ?: "exit ${r.exitCode()}"
     }

@@ -3,7 +3,6 @@ package dev.snapbook.steps.libvirt;
 import dev.snapbook.engine.spi.StepFailure;
 import dev.snapbook.engine.spi.VersionReport;
 import dev.snapbook.steps.qemu.QemuImg;
-import dev.snapbook.steps.xml.SafeXml;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -18,8 +17,8 @@ public final class LibvirtVersionReport implements VersionReport {
     public List<String> lines(String uri) {
         List<String> lines = new ArrayList<>();
         try (Libvirt libvirt = Libvirt.open(uri, call -> { })) {
-            lines.addAll(LibvirtRelease.of(libvirt.host()).describe(uri));
-        } catch (StepFailure | SafeXml.Refused e) {
+            lines.addAll(LibvirtRelease.of(libvirt).describe(uri));
+        } catch (StepFailure e) {
             lines.add("libvirt: not reachable at " + uri + ": " + e.getMessage());
         } catch (RuntimeException | LinkageError e) {
             lines.add("libvirt: not reachable at " + uri + ": " + e);
