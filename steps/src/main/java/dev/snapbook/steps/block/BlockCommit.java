@@ -15,6 +15,7 @@ import dev.snapbook.steps.image.BackingChain;
 import dev.snapbook.steps.domain.DiskFacts;
 import dev.snapbook.steps.domain.DomainFacts;
 import dev.snapbook.steps.image.ImageFacts;
+import dev.snapbook.steps.libvirt.ConnectionHost;
 import dev.snapbook.steps.libvirt.Libvirt;
 import dev.snapbook.steps.snapshot.SnapshotFacts;
 import dev.snapbook.steps.snapshot.SnapshotTree;
@@ -222,6 +223,7 @@ public final class BlockCommit implements Step {
 
     @Override
     public Planned plan(Params params, World world) throws StepFailure {
+        ConnectionHost.requireLocalFiles(world, name());
         String name = params.string("domain");
         String disk = params.string("disk");
         Resolved r = resolve(params, Blocks.plannedChain(world, name, disk, "block commit"), DiskStates.of(world));

@@ -13,6 +13,7 @@ import dev.snapbook.engine.spi.Verification;
 import dev.snapbook.engine.spi.World;
 import dev.snapbook.steps.image.BackingChain;
 import dev.snapbook.steps.image.ImageFacts;
+import dev.snapbook.steps.libvirt.ConnectionHost;
 import dev.snapbook.steps.libvirt.Libvirt;
 import dev.snapbook.steps.state.DiskStates;
 import dev.snapbook.steps.state.Flatten;
@@ -119,6 +120,7 @@ public final class BlockPull implements Step {
 
     @Override
     public Planned plan(Params params, World world) throws StepFailure {
+        ConnectionHost.requireLocalFiles(world, name());
         String name = params.string("domain");
         String disk = params.string("disk");
         Blocks.Chain chain = Blocks.plannedChain(world, name, disk, "block pull");

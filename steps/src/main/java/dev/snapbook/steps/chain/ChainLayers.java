@@ -11,6 +11,7 @@ import dev.snapbook.engine.spi.StepFailure;
 import dev.snapbook.engine.spi.Verification;
 import dev.snapbook.engine.spi.World;
 import dev.snapbook.steps.image.BackingChain;
+import dev.snapbook.steps.libvirt.ConnectionHost;
 import dev.snapbook.steps.state.DiskStates;
 import dev.snapbook.steps.state.Flatten;
 import java.util.LinkedHashMap;
@@ -72,6 +73,7 @@ public final class ChainLayers implements Step {
 
     @Override
     public Planned plan(Params params, World world) throws StepFailure {
+        ConnectionHost.requireLocalFiles(world, name());
         Map<String, Object> result = analyse(params, world);
         return Planned.readOnly("read every domain's disks and snapshots and their chains (the disk-state model):"
                 + " merge " + result.get("merged") + (params.string("merge").equals("commit") ? " into " + result.get("base")

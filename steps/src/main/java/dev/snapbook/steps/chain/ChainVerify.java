@@ -15,6 +15,7 @@ import dev.snapbook.steps.domain.DiskReader;
 import dev.snapbook.steps.domain.DomainFacts;
 import dev.snapbook.steps.image.BackingChain;
 import dev.snapbook.steps.image.ImageFacts;
+import dev.snapbook.steps.libvirt.ConnectionHost;
 import dev.snapbook.steps.libvirt.Libvirt;
 import dev.snapbook.steps.libvirt.XmlView;
 import dev.snapbook.steps.qemu.QemuImg;
@@ -89,6 +90,7 @@ public final class ChainVerify implements Step {
 
     @Override
     public Planned plan(Params params, World world) throws StepFailure {
+        ConnectionHost.requireLocalFiles(world, name());
         Top top = topFromFacts(params, world);
         Damage.refuseImage(world, top.file(), top.declaredFormat(), top.what());
         ImageFacts facts;

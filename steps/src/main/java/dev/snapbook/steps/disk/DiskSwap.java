@@ -1,5 +1,6 @@
 package dev.snapbook.steps.disk;
 
+import dev.snapbook.steps.libvirt.ConnectionHost;
 import dev.snapbook.steps.state.DiskStates;
 import dev.snapbook.steps.state.DiskState;
 import dev.snapbook.engine.spi.Outcome;
@@ -102,6 +103,7 @@ public final class DiskSwap implements Step {
 
     @Override
     public Planned plan(Params params, World world) throws StepFailure {
+        ConnectionHost.requireLocalFiles(world, name());
         String name = params.string("domain");
         String target = params.string("disk");
         String file = params.string("file");

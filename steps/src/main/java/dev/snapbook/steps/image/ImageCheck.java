@@ -1,5 +1,6 @@
 package dev.snapbook.steps.image;
 
+import dev.snapbook.steps.libvirt.ConnectionHost;
 import dev.snapbook.steps.state.DiskStates;
 import dev.snapbook.steps.state.DiskState;
 import dev.snapbook.engine.spi.Outcome;
@@ -87,6 +88,7 @@ public final class ImageCheck implements Step {
 
     @Override
     public Planned plan(Params params, World world) throws StepFailure {
+        ConnectionHost.requireLocalFiles(world, name());
         String path = params.string("path");
         ImageFacts facts = Images.require(world, path, "image");
         refuseUncheckable(path, facts.format());

@@ -12,6 +12,7 @@ import dev.snapbook.engine.spi.Unknown;
 import dev.snapbook.engine.spi.Verification;
 import dev.snapbook.engine.spi.World;
 import dev.snapbook.steps.exec.Command;
+import dev.snapbook.steps.libvirt.ConnectionHost;
 import dev.snapbook.steps.qemu.QemuImg;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -61,6 +62,7 @@ public final class ImageCompare implements Step {
 
     @Override
     public Planned plan(Params params, World world) throws StepFailure {
+        ConnectionHost.requireLocalFiles(world, name());
         String a = params.string("a");
         String b = params.string("b");
         Images.require(world, a, "image");

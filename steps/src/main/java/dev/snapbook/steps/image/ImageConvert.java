@@ -1,5 +1,6 @@
 package dev.snapbook.steps.image;
 
+import dev.snapbook.steps.libvirt.ConnectionHost;
 import dev.snapbook.steps.state.DiskStates;
 import dev.snapbook.steps.state.DiskState;
 import dev.snapbook.engine.spi.Outcome;
@@ -94,6 +95,7 @@ public final class ImageConvert implements Step {
 
     @Override
     public Planned plan(Params params, World world) throws StepFailure {
+        ConnectionHost.requireLocalFiles(world, name());
         String source = params.string("source");
         String target = params.string("target");
         String format = params.string("format");

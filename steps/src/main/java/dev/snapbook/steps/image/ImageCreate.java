@@ -1,5 +1,6 @@
 package dev.snapbook.steps.image;
 
+import dev.snapbook.steps.libvirt.ConnectionHost;
 import dev.snapbook.steps.state.DiskStates;
 import dev.snapbook.engine.spi.Outcome;
 import dev.snapbook.engine.spi.Param;
@@ -81,6 +82,7 @@ public final class ImageCreate implements Step {
 
     @Override
     public Planned plan(Params params, World world) throws StepFailure {
+        ConnectionHost.requireLocalFiles(world, name());
         String path = params.string("path");
         String format = params.string("format");
         String backing = params.optString("backing");

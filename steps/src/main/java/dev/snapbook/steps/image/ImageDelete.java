@@ -1,5 +1,6 @@
 package dev.snapbook.steps.image;
 
+import dev.snapbook.steps.libvirt.ConnectionHost;
 import dev.snapbook.steps.state.DiskStates;
 import dev.snapbook.steps.state.DiskState;
 import dev.snapbook.engine.spi.Outcome;
@@ -89,6 +90,7 @@ public final class ImageDelete implements Step {
 
     @Override
     public Planned plan(Params params, World world) throws StepFailure {
+        ConnectionHost.requireLocalFiles(world, name());
         List<String> paths = paths(params);
         List<String> delete = new ArrayList<>();
         Map<String, String> kept = new LinkedHashMap<>();

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.snapbook.engine.spi.FactSource;
 import dev.snapbook.engine.spi.StepContext;
 import dev.snapbook.engine.spi.StepFailure;
+import dev.snapbook.steps.libvirt.ConnectionHost;
 import dev.snapbook.steps.qemu.QemuImg;
 import java.io.IOException;
 import java.io.InputStream;
@@ -47,6 +48,7 @@ public final class ImageFactSource implements FactSource {
 
     @Override
     public ImageFacts observe(String path, StepContext context) throws StepFailure {
+        ConnectionHost.requireLocalFiles(context, "snapbook would read the image " + path + " on this machine");
         return observe(Path.of(path), new QemuImg(context::trace), context::trace);
     }
 

@@ -10,6 +10,7 @@ import dev.snapbook.engine.spi.StepContext;
 import dev.snapbook.engine.spi.StepFailure;
 import dev.snapbook.engine.spi.Verification;
 import dev.snapbook.engine.spi.World;
+import dev.snapbook.steps.libvirt.ConnectionHost;
 import dev.snapbook.steps.qemu.QemuImg;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -58,6 +59,7 @@ public final class ImageFormat implements Step {
 
     @Override
     public Planned plan(Params params, World world) throws StepFailure {
+        ConnectionHost.requireLocalFiles(world, name());
         String path = params.string("path");
         ImageFacts facts = Images.require(world, path, "image");
         return Planned.readOnly("read the header of " + path + "; qemu-img info -U --output=json " + path,

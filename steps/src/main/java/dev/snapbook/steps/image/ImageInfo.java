@@ -11,6 +11,7 @@ import dev.snapbook.engine.spi.StepContext;
 import dev.snapbook.engine.spi.StepFailure;
 import dev.snapbook.engine.spi.Verification;
 import dev.snapbook.engine.spi.World;
+import dev.snapbook.steps.libvirt.ConnectionHost;
 import dev.snapbook.steps.qemu.QemuImg;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -63,6 +64,7 @@ public final class ImageInfo implements Step {
 
     @Override
     public Planned plan(Params params, World world) throws StepFailure {
+        ConnectionHost.requireLocalFiles(world, name());
         String path = params.string("path");
         if (java.nio.file.Files.exists(java.nio.file.Path.of(path))) {
             dev.snapbook.steps.state.Damage.refuseImage(world, path, null); // a damaged chain: what and where

@@ -2,6 +2,7 @@ package dev.snapbook.steps.lab;
 
 import dev.snapbook.engine.cli.CommandExtension;
 import dev.snapbook.engine.spi.StepFailure;
+import dev.snapbook.steps.libvirt.ConnectionHost;
 import dev.snapbook.steps.libvirt.Libvirt;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -36,6 +37,12 @@ public final class LabCommand implements CommandExtension {
 
         @Override
         public Integer call() {
+            try {
+                ConnectionHost.of(uri()).requireLocalFiles("snapbook lab writes and reads the lab VMs' image files");
+            } catch (StepFailure e) {
+                System.err.println("snapbook lab: " + e.getMessage() + "\n  " + e.hint());
+                return 2;
+            }
             try (Libvirt libvirt = Libvirt.open(uri(), line -> { })) {
                 return run(new Lab(libvirt, Lab.defaultRoot()));
             } catch (IllegalArgumentException e) {

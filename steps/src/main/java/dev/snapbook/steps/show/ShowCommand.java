@@ -3,6 +3,7 @@ package dev.snapbook.steps.show;
 import dev.snapbook.engine.cli.CommandExtension;
 import dev.snapbook.engine.json.Json;
 import dev.snapbook.engine.spi.StepFailure;
+import dev.snapbook.steps.libvirt.ConnectionHost;
 import dev.snapbook.steps.libvirt.Libvirt;
 import dev.snapbook.steps.qemu.QemuImg;
 import picocli.CommandLine.Command;
@@ -37,6 +38,13 @@ public final class ShowCommand implements Callable<Integer>, CommandExtension {
             return 2;
         }
         String connection = CommandExtension.connectionUri(uri);
+        try {
+            ConnectionHost.of(connection).requireLocalFiles(
+                    "snapbook show reads the image files of the domain's chains and snapshots");
+        } catch (StepFailure e) {
+            System.err.println("snapbook show: " + e.getMessage() + "\n  " + e.hint());
+            return 2;
+        }
         try (Libvirt libvirt = Libvirt.open(connection, line -> { })) {
             StatePicture picture = StatePicture.observe(libvirt, new QemuImg(line -> { }), domain);
             System.out.print(switch (format) {

@@ -9,6 +9,7 @@ import dev.snapbook.engine.spi.StepContext;
 import dev.snapbook.engine.spi.StepFailure;
 import dev.snapbook.engine.spi.Verification;
 import dev.snapbook.engine.spi.World;
+import dev.snapbook.steps.libvirt.ConnectionHost;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -45,6 +46,7 @@ abstract class SnapshotCreating implements Step {
 
     @Override
     public Planned plan(Params params, World world) throws StepFailure {
+        ConnectionHost.requireLocalFiles(world, name());
         SnapshotCreation.Request r = request(params);
         Map<String, Object> result = SnapshotCreation.result(r, SnapshotCreation.resolve(r, SnapshotCreation.of(world)));
         List<String> actions = new ArrayList<>(actionsBefore(params));

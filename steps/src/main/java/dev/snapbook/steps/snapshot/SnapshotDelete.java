@@ -12,6 +12,7 @@ import dev.snapbook.engine.spi.StepFailure;
 import dev.snapbook.engine.spi.Verification;
 import dev.snapbook.engine.spi.World;
 import dev.snapbook.steps.domain.Domains;
+import dev.snapbook.steps.libvirt.ConnectionHost;
 import dev.snapbook.steps.libvirt.Libvirt;
 import dev.snapbook.steps.libvirt.LibvirtRelease;
 import dev.snapbook.steps.libvirt.PowerState;
@@ -104,6 +105,7 @@ public final class SnapshotDelete implements Step {
 
     @Override
     public Planned plan(Params params, World world) throws StepFailure {
+        ConnectionHost.requireLocalFiles(world, name());
         String domain = params.string("domain");
         SnapshotTree tree = Snapshots.tree(world, domain);
         List<String> deleted = affected(params, tree);

@@ -16,6 +16,7 @@ import dev.snapbook.steps.domain.DomainFacts;
 import dev.snapbook.steps.domain.Domains;
 import dev.snapbook.steps.image.BackingChain;
 import dev.snapbook.steps.image.ImageFacts;
+import dev.snapbook.steps.libvirt.ConnectionHost;
 import dev.snapbook.steps.state.DiskState;
 import dev.snapbook.steps.state.DiskStates;
 import java.util.ArrayList;
@@ -85,6 +86,7 @@ public final class SnapshotLayer implements Step {
 
     @Override
     public Planned plan(Params params, World world) throws StepFailure {
+        ConnectionHost.requireLocalFiles(world, name());
         Map<String, Object> result = analyse(params, world);
         return Planned.readOnly("read the snapshots of " + params.string("domain") + ", the chain of disk "
                 + result.get("disk") + " and every disk using " + result.get("state_file") + "; "

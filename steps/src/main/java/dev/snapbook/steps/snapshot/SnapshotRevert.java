@@ -18,6 +18,7 @@ import dev.snapbook.steps.domain.Domains;
 import dev.snapbook.steps.image.FileNames;
 import dev.snapbook.steps.image.ImageFacts;
 import dev.snapbook.steps.image.Qcow2Header;
+import dev.snapbook.steps.libvirt.ConnectionHost;
 import dev.snapbook.steps.libvirt.Libvirt;
 import dev.snapbook.steps.libvirt.LibvirtRelease;
 import dev.snapbook.steps.libvirt.PowerState;
@@ -138,6 +139,7 @@ public final class SnapshotRevert implements Step {
 
     @Override
     public Planned plan(Params params, World world) throws StepFailure {
+        ConnectionHost.requireLocalFiles(world, name());
         String domain = params.string("domain");
         SnapshotTree tree = Snapshots.tree(world, domain);
         SnapshotFacts s = Snapshots.snapshot(tree, params.string("snapshot"));

@@ -6,6 +6,7 @@ import dev.snapbook.steps.domain.DiskFacts;
 import dev.snapbook.steps.image.ImageFacts;
 import dev.snapbook.steps.image.ImageMagic;
 import dev.snapbook.steps.image.Qcow2Header;
+import dev.snapbook.steps.libvirt.ConnectionHost;
 import dev.snapbook.steps.snapshot.SnapshotDisk;
 import dev.snapbook.steps.snapshot.SnapshotFacts;
 import java.io.IOException;
@@ -71,8 +72,12 @@ public final class Damage {
         ImageFacts image(String path) throws StepFailure;
 
         /** The plan's world; null for what is on disk now, at apply time. */
-        static Planned of(World world) {
-            return world == null ? path -> null : path -> world.get(ImageFacts.key(path));
+        static Planned of(World world) throws StepFailure {
+            if (world == null) {
+                return path -> null;
+            }
+            ConnectionHost.requireLocal(world, "the check for damaged images reads their files");
+            return path -> world.get(ImageFacts.key(path));
         }
     }
 

@@ -11,6 +11,7 @@ import dev.snapbook.steps.domain.DomainListFacts;
 import dev.snapbook.steps.image.BackingChain;
 import dev.snapbook.steps.image.ImageFacts;
 import dev.snapbook.steps.image.Qcow2Header;
+import dev.snapbook.steps.libvirt.ConnectionHost;
 import dev.snapbook.steps.libvirt.Libvirt;
 import dev.snapbook.steps.libvirt.PowerState;
 import dev.snapbook.steps.snapshot.SnapshotDisk;
@@ -70,6 +71,7 @@ public final class DiskStates {
      * @throws StepFailure when a domain's disk chain cannot be read, so that no state can be ruled out there
      */
     public static DiskStates of(World world) throws StepFailure {
+        ConnectionHost.requireLocal(world, "snapbook's model of the disks' states reads every domain's image files");
         List<DiskState> out = new ArrayList<>();
         DomainListFacts all = world.get(DomainListFacts.key());
         List<String> names = all == null ? List.of() : all.names();

@@ -37,28 +37,50 @@ public final class Libvirtd {
             if (Command.of("kill", "-TERM", Long.toString(pid)).run(Duration.ofSeconds(10), l -> { }).exitCode() != 0) {
                 throw new IOException("cannot stop libvirtd (pid " + pid + ")");
             }
-            long end = System.currentTimeMillis() + 20_000;
-            while (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false) && System.currentTimeMillis() < end) {
-                Thread.sleep(100);
+            if (!exits(pid, 20_000)) {
+                // libvirt 11.3's libvirtd has been seen to take over a minute to exit on SIGTERM on a new machine;
+                // a killed libvirtd is libvirt going away just the same, and its domains keep running
+                Command.of("kill", "-KILL", Long.toString(pid)).run(Duration.ofSeconds(10), l -> { });
+                exits(pid, 10_000);
             }
         } finally {
             ensureRunning();
         }
     }
 
+    /** Whether process {@code pid} is gone within {@code millis}. */
+    private static boolean exits(long pid, long millis) throws InterruptedException {
+        long end = System.currentTimeMillis() + millis;
+        while (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+            if (System.currentTimeMillis() > end) {
+                return false;
+            }
+            Thread.sleep(100);
+        }
+        return true;
+    }
+
     /**
-     * Starts libvirtd when it does not answer, and waits (up to a minute) until it does. While it does not answer,
+     * Starts libvirtd when it does not answer, and waits (up to 90 s) until it does. While it does not answer,
      * a new one is started whenever none runs: an old one may still be shutting down when this is first asked
-     * (libvirt 11.3 takes longer than 9.0 to exit), and it is only started once that one is gone.
+     * (libvirt 11.3 takes longer than 9.0 to exit), and it is only started once that one is gone. One that has
+     * not answered for 30 s is killed, and another started.
      */
     public static void ensureRunning() throws Exception {
-        long end = System.currentTimeMillis() + 60_000;
+        long start = System.currentTimeMillis();
+        boolean killed = false;
         while (!answers()) {
-            if (Command.of("pgrep", "-x", "libvirtd").run(Duration.ofSeconds(10), l -> { }).exitCode() != 0) {
+            Command.Result running = Command.of("pgrep", "-x", "libvirtd").run(Duration.ofSeconds(10), l -> { });
+            if (running.exitCode() != 0) {
                 Command.of("libvirtd", "-d").run(Duration.ofSeconds(30), l -> { });
+            } else if (!killed && System.currentTimeMillis() - start > 30_000) {
+                for (String pid : running.stdout().strip().split("\\s+")) {
+                    Command.of("kill", "-KILL", pid).run(Duration.ofSeconds(10), l -> { });
+                }
+                killed = true;
             }
-            if (System.currentTimeMillis() > end) {
-                throw new IOException("libvirtd did not come back within 60s: start it with libvirtd -d");
+            if (System.currentTimeMillis() - start > 90_000) {
+                throw new IOException("libvirtd did not come back within 90s: start it with libvirtd -d");
             }
             Thread.sleep(250);
         }
