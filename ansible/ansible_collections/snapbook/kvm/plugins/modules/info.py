@@ -41,9 +41,12 @@ attributes:
   diff_mode:
     support: none
   platform:
+    support: full
     platforms: posix
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 author:
-  - Snapbook contributors
+  - Snapbook contributors (@snapbook)
 '''
 
 EXAMPLES = r'''

@@ -92,9 +92,12 @@ attributes:
     support: full
     details: The diff is the picture the plan draws of each changed domain, today and after the run.
   platform:
+    support: full
     platforms: posix
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 author:
-  - Snapbook contributors
+  - Snapbook contributors (@snapbook)
 '''
 
 EXAMPLES = r'''
@@ -245,7 +248,6 @@ stderr:
 '''
 
 import json
-import os
 
 from ansible.module_utils.basic import AnsibleModule
 
