@@ -39,7 +39,7 @@ options:
     description:
       - Variables for the playbook or the recipe's parameters, each passed as C(-e KEY=VALUE).
       - Snapbook treats every value as data. Booleans are passed as C(true)/C(false), lists and
-        dictionaries as JSON text, other values as their string form.
+        dictionaries as JSON text, null as an empty value, other values as their string form.
     type: dict
     default: {}
   confirm:
