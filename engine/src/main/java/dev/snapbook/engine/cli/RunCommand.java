@@ -61,24 +61,41 @@ class RunCommand implements Callable<Integer> {
     public Integer call() {
         try {
             return execute();
-        } catch (Common.UsageError e) {
-            stderr.println("snapbook: " + e.getMessage());
-            return 2;
-        } catch (PlaybookError e) {
-            stderr.println("snapbook: " + e.getMessage());
-            return 2;
+        } catch (Common.UsageError | PlaybookError | java.io.IOException e) {
+            return refused(2, "invalid", e.getMessage());
         } catch (Journal.JournalException e) {
-            stderr.println("snapbook: " + e.getMessage());
-            return 3;
-        } catch (java.io.IOException e) {
-            stderr.println("snapbook: " + e.getMessage());
-            return 2;
+            return refused(3, "journal_error", e.getMessage());
         } catch (Exception e) {
             // a bug, not the user's input: show it whole so it can be reported
             stderr.println("snapbook: internal error before anything was run: " + e);
             e.printStackTrace(stderr);
+            if (jsonAsked()) {
+                stdout.println(Json.pretty(JsonReport.refused("internal_error", 2,
+                        "internal error before anything was run: " + e)));
+            }
             return 2;
         }
+    }
+
+    /** Whether {@code --output json} was asked for; an invalid --output is not. */
+    private boolean jsonAsked() {
+        try {
+            return common.json();
+        } catch (Common.UsageError e) {
+            return false;
+        }
+    }
+
+    /**
+     * Says on stderr why the command stopped before a plan or a run could report, and, with {@code --output json},
+     * also as a JSON document on stdout (so that a caller reading the JSON always gets one).
+     */
+    private int refused(int exitCode, String status, String message) {
+        stderr.println("snapbook: " + message);
+        if (jsonAsked()) {
+            stdout.println(Json.pretty(JsonReport.refused(status, exitCode, message)));
+        }
+        return exitCode;
     }
 
     private Integer execute() throws Exception {

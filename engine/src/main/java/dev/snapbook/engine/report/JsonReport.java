@@ -3,7 +3,10 @@ package dev.snapbook.engine.report;
 import dev.snapbook.engine.plan.PlanReport;
 import dev.snapbook.engine.plan.PlannedStep;
 import dev.snapbook.engine.run.Execution;
+import dev.snapbook.engine.run.RunStatus;
 import dev.snapbook.engine.run.StepReport;
+import dev.snapbook.engine.run.StepStatus;
+import dev.snapbook.engine.spi.WorldRenderer;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -13,7 +16,8 @@ import java.util.Map;
 
 /**
  * The {@code --output json} document: {@code format_version}, overall {@code status}, {@code exit_code},
- * {@code steps[]} with name, type, status, changed, verified, message, and the problems.
+ * {@code steps[]} with name, type, status, changed, verified, message, and the problems; for {@code plan}, the
+ * planned steps and the {@code picture} (each changed domain drawn today and after the run).
  */
 public final class JsonReport {
 
@@ -47,10 +51,48 @@ public final class JsonReport {
             }
             doc.put("steps", steps);
             doc.put("problems", result.run().problems());
+            if (result.exitCode() == 3) {
+                attention(doc, result);
+            }
         } else {
             doc.put("plan", planSteps(result.plan()));
         }
         return doc;
+    }
+
+    /**
+     * The document for a command that stopped before it could plan: invalid input ({@code status} {@code invalid},
+     * exit code 2), a journal that cannot be written, an internal error. Nothing was run.
+     */
+    public static Map<String, Object> refused(String status, int exitCode, String message) {
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("format_version", FORMAT_VERSION);
+        doc.put("status", status);
+        doc.put("exit_code", exitCode);
+        doc.put("message", message);
+        return doc;
+    }
+
+    /**
+     * For a run that needs attention (exit code 3): {@code attention}, the steps to look at (those not rolled back
+     * after a failed rollback; the step whose effect is unknown when the run stopped), and {@code recover}, the
+     * command that takes the run on from its journal.
+     */
+    private static void attention(Map<String, Object> doc, Execution.Result result) {
+        boolean stopped = result.status() == RunStatus.STOPPED;
+        List<Map<String, Object>> attention = new ArrayList<>();
+        for (StepReport s : result.run().steps()) {
+            if (s.status() == StepStatus.NOT_ROLLED_BACK || (stopped && s.status() == StepStatus.FAILED)) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("section", s.section());
+                m.put("index", s.index());
+                m.put("name", s.name());
+                m.put("status", s.status().name().toLowerCase(Locale.ROOT));
+                attention.add(m);
+            }
+        }
+        doc.put("attention", attention);
+        doc.put("recover", "snapbook recover " + result.run().runId() + (stopped ? "" : " --rollback"));
     }
 
     /** The document for {@code plan}. */
@@ -61,6 +103,15 @@ public final class JsonReport {
         doc.put("exit_code", plan.exitCode());
         doc.put("failure", plan.failure());
         doc.put("plan", planSteps(plan));
+        List<Map<String, Object>> picture = new ArrayList<>();
+        for (WorldRenderer.Drawing d : Pictures.of(plan)) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("subject", d.subject());
+            m.put("today", d.today());
+            m.put("after", d.after());
+            picture.add(m);
+        }
+        doc.put("picture", picture);
         return doc;
     }
 

@@ -180,19 +180,15 @@ public final class TextReporter implements RunListener {
 
     /**
      * What the plan changes, today and after the run, as the {@link WorldRenderer}s on the class path draw it
-     * (snapshot trees and backing chains). A renderer that fails leaves a note, never fails the plan.
+     * (snapshot trees and backing chains); see {@link Pictures}.
      */
     private void printPicture(PlanReport plan) {
-        if (plan.world() == null) {
-            return;
-        }
         java.util.List<String> lines = new java.util.ArrayList<>();
-        for (WorldRenderer renderer : java.util.ServiceLoader.load(WorldRenderer.class)) {
-            try {
-                lines.addAll(renderer.render(plan.world()));
-            } catch (StepFailure | RuntimeException e) {
-                lines.add("(cannot draw the predicted state: " + e.getMessage() + ")");
-            }
+        for (WorldRenderer.Drawing d : Pictures.of(plan)) {
+            lines.add("today:");
+            d.today().lines().forEach(l -> lines.add("  " + l));
+            lines.add("after the run:");
+            d.after().lines().forEach(l -> lines.add("  " + l));
         }
         if (!lines.isEmpty()) {
             out.println(style.bold("today -> after the run:"));

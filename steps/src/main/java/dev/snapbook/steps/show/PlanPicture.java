@@ -22,22 +22,18 @@ import java.util.Set;
 public final class PlanPicture implements WorldRenderer {
 
     @Override
-    public List<String> render(World world) throws StepFailure {
-        List<String> lines = new ArrayList<>();
+    public List<Drawing> render(World world) throws StepFailure {
+        List<Drawing> drawings = new ArrayList<>();
         for (String domain : touched(world)) {
             StatePicture today = StatePicture.of(world, domain, false);
             StatePicture after = StatePicture.of(world, domain, true);
             String todayText = today == null ? "(does not exist)\n" : today.text(false);
             String afterText = after == null ? "(does not exist)\n" : after.text(false);
-            if (todayText.equals(afterText)) {
-                continue;
+            if (!todayText.equals(afterText)) {
+                drawings.add(new Drawing("domain " + domain, todayText, afterText));
             }
-            lines.add("today:");
-            todayText.lines().forEach(l -> lines.add("  " + l));
-            lines.add("after the run:");
-            afterText.lines().forEach(l -> lines.add("  " + l));
         }
-        return lines;
+        return drawings;
     }
 
     /** The domains the plan predicts a change for: their definition, snapshots, or an image of their chains. */
