@@ -134,6 +134,49 @@ class CliTest {
     }
 
     @Test
+    void invalidInputUnderJsonOutputIsAJsonDocumentToo() throws Exception {
+        Path p = write("pb.yml", "name: x\nvars:\n  domain: null\nsteps:\n  - test.set: { counter: a, value: 1 }\n");
+        assertEquals(2, Main.execute("run", "--output", "json", p.toString()));
+        var doc = dev.snapbook.engine.json.Json.MAPPER.readTree(stdout());
+        assertEquals("invalid", doc.get("status").asText());
+        assertEquals(2, doc.get("exit_code").asInt());
+        assertTrue(doc.get("message").asText().contains("-e domain=VALUE"), doc.toString());
+        assertTrue(stderr().contains("-e domain=VALUE"), stderr());
+        assertEquals(Map.of(), Ledger.SHARED.counters);
+    }
+
+    @Test
+    void aRunThatNeedsAttentionNamesItsStepsAndTheRecoverCommandInJson() throws Exception {
+        Path p = write("pb.yml", "name: x\nsteps:\n"
+                + "  - test.explode: { counter: a, at: undo }\n"
+                + "  - test.fail: { message: disk on fire }\n");
+        assertEquals(3, Main.execute("run", "--output", "json", p.toString()));
+        var doc = dev.snapbook.engine.json.Json.MAPPER.readTree(stdout());
+        assertEquals(3, doc.get("exit_code").asInt());
+        assertEquals(1, doc.get("attention").size(), doc.toString());
+        assertEquals(0, doc.at("/attention/0/index").asInt());
+        assertEquals("not_rolled_back", doc.at("/attention/0/status").asText());
+        assertEquals("snapbook recover " + doc.get("run_id").asText() + " --rollback", doc.get("recover").asText());
+    }
+
+    @Test
+    void aSucceededRunHasNoAttention() throws Exception {
+        Path p = write("pb.yml", "name: x\nsteps:\n  - test.set: { counter: a, value: 1 }\n");
+        assertEquals(0, Main.execute("run", "--output", "json", p.toString()));
+        var doc = dev.snapbook.engine.json.Json.MAPPER.readTree(stdout());
+        assertTrue(doc.get("attention") == null && doc.get("recover") == null, doc.toString());
+    }
+
+    @Test
+    void aJsonPlanHasAPicture() throws Exception {
+        Path p = write("pb.yml", "name: x\nsteps:\n  - test.set: { counter: a, value: 1 }\n");
+        assertEquals(0, Main.execute("plan", "--output", "json", p.toString()));
+        var doc = dev.snapbook.engine.json.Json.MAPPER.readTree(stdout());
+        // the engine alone has no renderer: the picture is there, and empty
+        assertTrue(doc.get("picture").isArray() && doc.get("picture").isEmpty(), doc.toString());
+    }
+
+    @Test
     void aSavedPlanRunsLaterAndIsRefusedWhenTheWorldDrifted() throws Exception {
         Ledger.SHARED.counters.put("a", 1L);
         Path p = write("pb.yml", "name: x\nsteps:\n  - test.read: { counter: a }\n  - test.set: { counter: a, value: 2 }\n");

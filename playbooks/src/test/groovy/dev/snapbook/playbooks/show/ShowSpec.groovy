@@ -179,6 +179,31 @@ class ShowSpec extends ExternalRecipeSupport {
         world() == before
     }
 
+    def "plan --output json gives the same picture as data: the domain, today and after the run"() {
+        given:
+        String e4 = dirA.resolve('vda.e4').toString()
+        def args = ['plan', 'recipe:external-snapshot-create', '-e', 'domain=' + vm.name(),
+                    '-e', 'name=e4', '-e', 'disk=vda', '-e', 'file=' + e4]
+
+        when:
+        def (int textExit, String text) = RecipeHarness.cli(*args)
+        def (int jsonExit, String out) = RecipeHarness.cli(*(args + ['--output', 'json']))
+        def picture = new com.fasterxml.jackson.databind.ObjectMapper().readTree(out).path('picture')
+        List<String> lines = text.readLines()
+        String today = lines.subList(lines.indexOf('  today:') + 1, lines.indexOf('  after the run:'))
+                .collect { it.substring(4) + '\n' }.join('')
+        String after = lines.subList(lines.indexOf('  after the run:') + 1, lines.size() - 1)
+                .collect { it.substring(4) + '\n' }.join('')
+
+        then:
+        textExit == 0 && jsonExit == 0
+        picture.size() == 1
+        picture.get(0).path('subject').asText() == 'domain ' + vm.name()
+        picture.get(0).path('today').asText() == today
+        picture.get(0).path('after').asText() == after
+        picture.get(0).path('after').asText().contains("* ${e4}  qcow2  <- active".toString())
+    }
+
     def "an unknown domain is an error with exit 1"() {
         expect:
         show('text')[0] == 0
