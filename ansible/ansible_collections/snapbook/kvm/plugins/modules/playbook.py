@@ -313,32 +313,18 @@ def outcome_of(rc, status, check):
     return 'error'
 
 
-def picture_of(text):
-    """The 'today -> after the run' picture of a text plan, as a diff; None when the plan draws none."""
-    before, after, side = [], [], None
-    inside = False
-    for line in text.splitlines():
-        if line.startswith('today -> after the run:'):
-            inside = True
-            continue
-        if not inside:
-            continue
-        if not line.startswith('  '):
-            break
-        if line == '  today:':
-            side = before
-        elif line == '  after the run:':
-            side = after
-        elif side is not None:
-            side.append(line[4:])
-    if not before and not after:
+def picture_of(doc):
+    """The plan document's picture (each changed domain today and after the run) as Ansible's diff list;
+    None when the plan draws none."""
+    drawings = (doc or {}).get('picture') or []
+    if not drawings:
         return None
-    return {
-        'before_header': 'today',
-        'after_header': 'after the run',
-        'before': '\n'.join(before) + '\n',
-        'after': '\n'.join(after) + '\n',
-    }
+    return [{
+        'before_header': '%s, today' % d.get('subject', ''),
+        'after_header': '%s, after the run' % d.get('subject', ''),
+        'before': d.get('today', ''),
+        'after': d.get('after', ''),
+    } for d in drawings]
 
 
 def main():
@@ -364,19 +350,20 @@ def main():
     if '/' not in executable:
         executable = module.get_bin_path(executable, required=True)
 
-    # No colours in the text plan that diff mode reads; the journal directory when one is asked for.
+    # No colours in what snapbook prints; the journal directory when one is asked for.
     env = {'NO_COLOR': '1', 'TERM': 'dumb'}
     if p['state_dir']:
         env['SNAPBOOK_STATE'] = p['state_dir']
 
     check = module.check_mode
     picture = None
-    if module._diff:
-        # The picture is drawn only by the text plan; it is asked for before anything is run.
-        rc, out, dummy = module.run_command(snapbook_command(module, executable, 'plan', 'text'),
+    if module._diff and not check:
+        # A run's report has no picture: the plan's is asked for first, before anything is run. In check mode
+        # the plan below is that plan.
+        rc, out, dummy = module.run_command(snapbook_command(module, executable, 'plan', 'json'),
                                             environ_update=env)
         if rc == 0:
-            picture = picture_of(out)
+            picture = picture_of(parse_report(out))
 
     cmd = snapbook_command(module, executable, 'plan' if check else 'run', 'json')
     rc, out, err = module.run_command(cmd, environ_update=env)
@@ -406,19 +393,28 @@ def main():
                                 for s in result.get('plan', []) if s.get('section') == 'steps')
     else:
         result['changed'] = any(s.get('status') in CHANGED_STEP_STATUSES for s in result.get('steps', []))
+    if module._diff and check and doc:
+        picture = picture_of(doc)
     if picture is not None and rc == 0:
         result['diff'] = picture
 
     if rc == 3:
-        result['attention'] = [s for s in result.get('steps', []) if s.get('status') in ATTENTION_STEP_STATUSES]
+        # snapbook names the steps that need attention and the recover command; a snapbook older than those
+        # fields leaves the module to find them from the step statuses
+        if doc and 'attention' in doc:
+            result['attention'] = doc['attention']
+        else:
+            result['attention'] = [s for s in result.get('steps', []) if s.get('status') in ATTENTION_STEP_STATUSES]
         if result.get('run_id'):
             prefix = 'SNAPBOOK_STATE=%s ' % p['state_dir'] if p['state_dir'] else ''
-            result['recover_command'] = '%s%s recover %s --rollback' % (prefix, executable, result['run_id'])
+            recover = (doc or {}).get('recover') or ('snapbook recover %s --rollback' % result['run_id'])
+            if recover.startswith('snapbook '):
+                recover = executable + recover[len('snapbook'):]
+            result['recover_command'] = prefix + recover
             names = ', '.join('%s [%s, %s]' % (s.get('name'), s.get('type'), s.get('status'))
                               for s in result['attention']) or 'none named'
-            message = ('%s; steps that need attention: %s; inspect with: %s recover %s, then finish the '
-                       'rollback with: %s' % (message, names, executable, result['run_id'],
-                                              result['recover_command']))
+            message = ('%s; steps that need attention: %s; inspect with: %s recover %s, then run: %s'
+                       % (message, names, executable, result['run_id'], result['recover_command']))
             result['message'] = message
 
     if rc != 0:

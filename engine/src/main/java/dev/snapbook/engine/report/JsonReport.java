@@ -87,6 +87,7 @@ public final class JsonReport {
                 m.put("section", s.section());
                 m.put("index", s.index());
                 m.put("name", s.name());
+                m.put("type", s.type());
                 m.put("status", s.status().name().toLowerCase(Locale.ROOT));
                 attention.add(m);
             }
