@@ -38,12 +38,7 @@ public final class JsonReport {
             doc.put("journal", result.run().journal());
             List<Map<String, Object>> steps = new ArrayList<>();
             for (StepReport s : result.run().steps()) {
-                Map<String, Object> m = new LinkedHashMap<>();
-                m.put("section", s.section());
-                m.put("index", s.index());
-                m.put("name", s.name());
-                m.put("type", s.type());
-                m.put("status", s.status().name().toLowerCase(Locale.ROOT));
+                Map<String, Object> m = step(s);
                 m.put("changed", s.changed());
                 m.put("verified", s.verified());
                 m.put("message", s.message());
@@ -83,17 +78,22 @@ public final class JsonReport {
         List<Map<String, Object>> attention = new ArrayList<>();
         for (StepReport s : result.run().steps()) {
             if (s.status() == StepStatus.NOT_ROLLED_BACK || (stopped && s.status() == StepStatus.FAILED)) {
-                Map<String, Object> m = new LinkedHashMap<>();
-                m.put("section", s.section());
-                m.put("index", s.index());
-                m.put("name", s.name());
-                m.put("type", s.type());
-                m.put("status", s.status().name().toLowerCase(Locale.ROOT));
-                attention.add(m);
+                attention.add(step(s));
             }
         }
         doc.put("attention", attention);
         doc.put("recover", "snapbook recover " + result.run().runId() + (stopped ? "" : " --rollback"));
+    }
+
+    /** Which step, and how it ended: section, index, name, type, status. */
+    private static Map<String, Object> step(StepReport s) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("section", s.section());
+        m.put("index", s.index());
+        m.put("name", s.name());
+        m.put("type", s.type());
+        m.put("status", s.status().name().toLowerCase(Locale.ROOT));
+        return m;
     }
 
     /** The document for {@code plan}. */
