@@ -223,13 +223,17 @@ plan:
   type: list
   elements: dict
 attention:
-  description: The steps whose effect may still be in place after exit code 3 (status C(not_rolled_back), C(changed) or C(failed)).
+  description:
+    - The steps that need attention after exit code 3, as snapbook's report names them, each with its section, index,
+      name, type and status (C(not_rolled_back) after an incomplete rollback, C(failed) for the step whose effect
+      is unknown when the run stopped).
   returned: when rc is 3
   type: list
   elements: dict
 recover_command:
-  description: The command to run on the managed host to finish the rollback after exit code 3.
-  returned: when rc is 3 and the report names the run
+  description: The command to run on the managed host after exit code 3 (snapbook's C(recover), with this host's
+    executable and state directory).
+  returned: when rc is 3 and the report names the run and its recover command
   type: str
   sample: SNAPBOOK_STATE=/var/lib/snapbook-state /opt/snapbook/bin/snapbook recover 20261201-181203-7f3a --rollback
 report:
@@ -255,8 +259,6 @@ from ansible.module_utils.basic import AnsibleModule
 RUNNING_PLAN_STATUSES = ('will_run', 'condition_unknown', 'unplannable')
 # Run statuses of a step whose effect is in the world when the run ends.
 CHANGED_STEP_STATUSES = ('changed', 'not_rolled_back')
-# Run statuses of a step whose effect may still be in place after exit code 3.
-ATTENTION_STEP_STATUSES = ('not_rolled_back', 'changed', 'failed')
 
 
 def var_text(value):
@@ -399,15 +401,12 @@ def main():
         result['diff'] = picture
 
     if rc == 3:
-        # snapbook names the steps that need attention and the recover command; a snapbook older than those
-        # fields leaves the module to find them from the step statuses
-        if doc and 'attention' in doc:
-            result['attention'] = doc['attention']
-        else:
-            result['attention'] = [s for s in result.get('steps', []) if s.get('status') in ATTENTION_STEP_STATUSES]
-        if result.get('run_id'):
+        # snapbook's report names the steps that need attention and the recover command (none when the run
+        # never started, as for a journal that cannot be written)
+        result['attention'] = (doc or {}).get('attention') or []
+        recover = (doc or {}).get('recover')
+        if recover and result.get('run_id'):
             prefix = 'SNAPBOOK_STATE=%s ' % p['state_dir'] if p['state_dir'] else ''
-            recover = (doc or {}).get('recover') or ('snapbook recover %s --rollback' % result['run_id'])
             if recover.startswith('snapbook '):
                 recover = executable + recover[len('snapbook'):]
             result['recover_command'] = prefix + recover
