@@ -11,6 +11,7 @@ import dev.snapbook.steps.domain.DomainFactSource;
 import dev.snapbook.steps.domain.DomainFacts;
 import dev.snapbook.steps.image.ImageFactSource;
 import dev.snapbook.steps.image.ImageFacts;
+import dev.snapbook.steps.libvirt.BlockJobEvents;
 import dev.snapbook.steps.libvirt.BlockJobInfo;
 import dev.snapbook.steps.libvirt.Libvirt;
 import dev.snapbook.steps.libvirt.PowerState;
@@ -39,6 +40,8 @@ final class Blocks {
     /** The shortest and the longest wait between two looks at a block job. */
     private static final long POLL_MIN_MS = 20;
     private static final long POLL_MAX_MS = 200;
+    /** With block-job events, how often a job is looked at anyway (its progress; an event lost). */
+    private static final long EVENT_FALLBACK_MS = 500;
 
     private Blocks() {
     }
@@ -187,11 +190,12 @@ final class Blocks {
     }
 
     /**
-     * Polls the job on {@code disk}, reporting its progress, until it has ended or, when {@code untilReady},
-     * until libvirt shows it ready to pivot; returns the last job seen (null when ended). The wait between two
-     * looks is a twentieth of the time the job has run so far, from 20 to 200 ms ({@link #pollInterval}): a
-     * job of one second is seen finished within 50 ms, a long one is not asked about more than five times a
-     * second.
+     * Watches the job on {@code disk}, reporting its progress, until it has ended or, when {@code untilReady},
+     * until libvirt shows it ready to pivot; returns the last job seen (null when ended). The job is looked at
+     * again as soon as libvirt sends a block-job event for the disk (ready, completed, failed, cancelled:
+     * {@link BlockJobEvents}), and otherwise every {@value #EVENT_FALLBACK_MS} ms, for the progress and in case
+     * an event is lost. Where libvirt gives no events, the wait between two looks is a twentieth of the time
+     * the job has run so far, from 20 to 200 ms ({@link #pollInterval}).
      *
      * @throws StepFailure when the timeout or the step's deadline passes first, or a job that should
      *                     become ready ends instead
@@ -201,6 +205,14 @@ final class Blocks {
         Instant start = Instant.now();
         Instant end = start.plus(timeout);
         Instant until = context.deadline() != null && context.deadline().isBefore(end) ? context.deadline() : end;
+        try (BlockJobEvents events = libvirt.blockJobEvents(name, disk)) {
+            return awaitWith(events, libvirt, context, name, disk, what, untilReady, timeout, written, start, until);
+        }
+    }
+
+    private static BlockJobInfo awaitWith(BlockJobEvents events, Libvirt libvirt, StepContext context, String name,
+                                          String disk, String what, boolean untilReady, Duration timeout,
+                                          List<String> written, Instant start, Instant until) throws StepFailure {
         while (true) {
             BlockJobInfo job = libvirt.blockJob(name, disk);
             if (job == null) {
@@ -234,13 +246,29 @@ final class Blocks {
                         + Math.round(job.percent()) + "% done)", "raise timeout, or remove the bandwidth limit");
             }
             try {
-                Thread.sleep(Math.min(pollInterval(Duration.between(start, now)),
+                pause(events, Math.min(events != null ? EVENT_FALLBACK_MS : pollInterval(Duration.between(start, now)),
                         Duration.between(now, until).toMillis() + 1));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new StepFailure("interrupted while waiting for the " + what + " job on " + name, null, e);
             }
         }
+    }
+
+    /**
+     * Waits {@code millis}, or until the next block-job event when there are events. After an event the next
+     * look comes at once; should libvirt's answer not show the change yet, the looks after it come every
+     * {@value #POLL_MIN_MS} ms for a second before the wait falls back to {@value #EVENT_FALLBACK_MS} ms.
+     */
+    private static void pause(BlockJobEvents events, long millis) throws InterruptedException {
+        if (events == null) {
+            Thread.sleep(millis);
+            return;
+        }
+        if (events.sinceLastMillis() < 1000) {
+            millis = Math.min(millis, POLL_MIN_MS);
+        }
+        events.await(millis);
     }
 
     /**
@@ -326,16 +354,18 @@ final class Blocks {
     private static void awaitGone(Libvirt libvirt, String name, String disk, String what) throws StepFailure {
         Instant start = Instant.now();
         Instant end = start.plusSeconds(60);
-        while (libvirt.blockJob(name, disk) != null) {
-            if (Instant.now().isAfter(end)) {
-                throw new StepFailure("the " + what + " on " + name + "/" + disk + " was cancelled but is still there"
-                        + " after 60s", "check it with: virsh blockjob " + name + " " + disk + " --info");
-            }
-            try {
-                Thread.sleep(pollInterval(Duration.between(start, Instant.now())));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new StepFailure("interrupted while cancelling the " + what + " on " + name, null, e);
+        try (BlockJobEvents events = libvirt.blockJobEvents(name, disk)) {
+            while (libvirt.blockJob(name, disk) != null) {
+                if (Instant.now().isAfter(end)) {
+                    throw new StepFailure("the " + what + " on " + name + "/" + disk + " was cancelled but is still"
+                            + " there after 60s", "check it with: virsh blockjob " + name + " " + disk + " --info");
+                }
+                try {
+                    pause(events, events != null ? EVENT_FALLBACK_MS : pollInterval(Duration.between(start, Instant.now())));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new StepFailure("interrupted while cancelling the " + what + " on " + name, null, e);
+                }
             }
         }
     }

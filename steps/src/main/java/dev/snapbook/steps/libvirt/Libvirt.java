@@ -81,6 +81,8 @@ public final class Libvirt implements AutoCloseable {
             // the process-wide handler too: a connection that cannot be opened reports through it, before
             // the connection's own handler exists
             Connect.setErrorCallback(QUIET);
+            // before the connection: libvirt delivers events only to connections opened after its event loop
+            BlockJobEvents.registerLoop();
             Connect connect = new Connect(uri, false);
             connect.setConnectionErrorCallback(QUIET);
             return new Libvirt(uri, connect, trace);
@@ -755,6 +757,15 @@ public final class Libvirt implements AutoCloseable {
         }
         return new BlockJobInfo(BlockJobInfo.Type.of(info.type), info.cur, info.end, info.bandwidth.longValue(),
                 mirrorReady(xmlDesc(name, XmlView.LIVE), name, disk));
+    }
+
+    /**
+     * libvirt's block-job events for {@code disk} of {@code name}, on the current connection, so that a wait
+     * wakes when the job changes state; null when there can be none (the caller then polls). Close it when the
+     * wait ends.
+     */
+    public BlockJobEvents blockJobEvents(String name, String disk) {
+        return BlockJobEvents.register(connect, name, disk, trace);
     }
 
     /**

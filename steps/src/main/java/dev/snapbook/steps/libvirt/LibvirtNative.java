@@ -1,5 +1,6 @@
 package dev.snapbook.steps.libvirt;
 
+import com.sun.jna.Callback;
 import com.sun.jna.Library;
 import com.sun.jna.Native;
 import com.sun.jna.NativeLong;
@@ -17,7 +18,8 @@ import org.libvirt.jna.virError;
 /**
  * The calls of {@code libvirt.so.0} that libvirt-java 0.5.2 lacks, bound with JNA: the one place snapbook calls
  * libvirt's C API directly. They are the block-job calls, each one C call on the {@code virDomainPtr} of a
- * libvirt-java {@link Domain}, and the listings of a connection's domains with a buffer that says when it was too
+ * libvirt-java {@link Domain}, the registration of block-job events (libvirt-java has listeners for lifecycle
+ * and I/O-error events, not for {@code VIR_DOMAIN_EVENT_ID_BLOCK_JOB_2}), and the listings of a connection's domains with a buffer that says when it was too
  * small (libvirt-java sizes its buffer by a count taken just before, and a domain defined in between pushes another
  * out of the answer unnoticed). A failed call (-1) is
  * turned into a {@link NativeError} carrying libvirt's thread-local last error ({@code virGetLastError}), which
@@ -34,6 +36,18 @@ final class LibvirtNative {
     static final int COMMIT_ACTIVE = 4;
     /** {@code VIR_DOMAIN_BLOCK_JOB_ABORT_PIVOT}: switch the disk to the job's destination (synchronous). */
     static final int ABORT_PIVOT = 2;
+
+    /** {@code VIR_DOMAIN_EVENT_ID_BLOCK_JOB_2}: a disk's block job (the disk named by its target) changed state. */
+    static final int EVENT_ID_BLOCK_JOB_2 = 16;
+
+    /**
+     * {@code virConnectDomainEventBlockJobCallback(conn, dom, disk, type, status, opaque)}; {@code status} is a
+     * {@code virConnectDomainEventBlockJobStatus} (0 completed, 1 failed, 2 cancelled, 3 ready). Called on the
+     * thread that runs libvirt's event loop.
+     */
+    interface BlockJobCallback extends Callback {
+        void invoke(Pointer conn, Pointer dom, String disk, int type, int status, Pointer opaque);
+    }
 
     /** A libvirt call returned -1; {@link #error} is libvirt's last error for this thread, or null. */
     static final class NativeError extends Exception {
@@ -66,6 +80,11 @@ final class LibvirtNative {
         int virDomainGetBlockJobInfo(Pointer dom, String disk, JobInfo info, int flags);
 
         int virDomainBlockJobAbort(Pointer dom, String disk, int flags);
+
+        int virConnectDomainEventRegisterAny(Pointer conn, Pointer dom, int eventID, BlockJobCallback cb,
+                                             Pointer opaque, Pointer freecb);
+
+        int virConnectDomainEventDeregisterAny(Pointer conn, int callbackID);
 
         int virConnectNumOfDefinedDomains(Pointer conn);
 
@@ -170,6 +189,24 @@ final class LibvirtNative {
     /** {@code virDomainBlockJobAbort(dom, disk, flags)}; with {@link #ABORT_PIVOT} it pivots and waits. */
     static void blockJobAbort(Domain d, String disk, int flags) throws NativeError {
         check("virDomainBlockJobAbort", LIB.virDomainBlockJobAbort(pointer(d), disk, flags));
+    }
+
+    /**
+     * {@code virConnectDomainEventRegisterAny(conn, dom, BLOCK_JOB_2, callback)}: {@code callback} is called for
+     * each block-job event of domain {@code d}, from libvirt's event loop, until {@link #deregister}; returns
+     * the registration's id. The caller keeps {@code callback} reachable until then (JNA frees the native stub
+     * of a callback object that is collected).
+     */
+    static int registerBlockJobEvents(Connect connect, Domain d, BlockJobCallback callback) throws NativeError {
+        int id = LIB.virConnectDomainEventRegisterAny(pointer(connect), pointer(d), EVENT_ID_BLOCK_JOB_2, callback,
+                null, null);
+        check("virConnectDomainEventRegisterAny", id);
+        return id;
+    }
+
+    /** {@code virConnectDomainEventDeregisterAny(conn, id)}. */
+    static void deregister(Connect connect, int id) throws NativeError {
+        check("virConnectDomainEventDeregisterAny", LIB.virConnectDomainEventDeregisterAny(pointer(connect), id));
     }
 
     private static void check(String function, int result) throws NativeError {

@@ -117,6 +117,12 @@ class BlockStepsSpec extends Specification {
         percents().last() == 100
         ctx.traces().any { it.startsWith('virDomainBlockJobAbort[vda, PIVOT]') }
 
+        and: "the wait heard libvirt's block-job event (ready) before the pivot"
+        def traces = ctx.traces()
+        def ready = traces.indexOf('block-job event on vda: ready')
+        ready >= 0
+        ready < traces.findIndexOf { it.startsWith('virDomainBlockJobAbort[vda, PIVOT]') }
+
         when: 'the guest keeps writing: it writes into the base now, and the old overlay is left alone'
         def topBytes = java.nio.file.Files.readAllBytes(top).sha256()
         vm.writePattern(0x33, '40M', '1M')
