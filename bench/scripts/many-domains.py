@@ -16,10 +16,11 @@ The plan reads every domain on the connection, so the call count includes domain
 Every domain and file it created is removed at the end, also on failure, Ctrl-C or SIGTERM. Files live in a
 temporary directory under /var/lib/snapbook/lab/bench-many.
 
-Usage: bench/scripts/many-domains.py [--domains 1000] [--rounds 3] [--snapbook PATH]... [--show-trace]
+Usage: bench/scripts/many-domains.py [--domains 1000] [--rounds 3] [--snapbook PATH]... [--show-trace] [--json FILE]
 Needs root (qemu:///system), virsh, qemu-img, a built snapbook (mvn -B -q -DskipTests package).
 """
 import argparse
+import json
 import os
 import re
 import shutil
@@ -203,7 +204,9 @@ PLAN = re.compile(r"^PLAN ")  # the plan's header: observation and simulation ar
 
 def plan_once(snapbook, domain):
     """One `snapbook plan -v`: wall time, its parts, and the qemu-img processes it started."""
-    argv = [snapbook, "plan", "-v", "-c", URI, "recipe:flatten-commit", "-e", f"domain={domain}"]
+    rss_file = f"/tmp/snapbook-bench-many-rss-{os.getpid()}"
+    argv = ["/usr/bin/time", "-f", "%M", "-o", rss_file,
+            snapbook, "plan", "-v", "-c", URI, "recipe:flatten-commit", "-e", f"domain={domain}"]
     t0 = time.monotonic()
     p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
     lines = []
@@ -222,7 +225,14 @@ def plan_once(snapbook, domain):
     # from the first libvirt call (the connection) to the plan's header: reading the world, then simulating
     observe = (plan[0] if plan else wall) - first
     qemu = sum(1 for _, l in lines if QEMU_IMG.search(l))
-    return rc, {"wall": wall, "start": first, "observe": observe, "qemu": qemu, "calls": len(calls)}, lines
+    try:
+        with open(rss_file) as f:
+            rss_mib = int(f.read().split()[-1]) / 1024
+        os.unlink(rss_file)
+    except (OSError, ValueError, IndexError):
+        rss_mib = float("nan")
+    return rc, {"wall": wall, "start": first, "observe": observe, "qemu": qemu, "calls": len(calls),
+                "rss_mib": rss_mib}, lines
 
 
 def main():
@@ -231,6 +241,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--snapbook", action="append", help="launcher(s) to time (default: bin/snapbook)")
     ap.add_argument("--show-trace", action="store_true", help="print the -v output of the first timed run")
+    ap.add_argument("--json", help="also write the first launcher's figures, round by round, to this file")
     args = ap.parse_args()
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     launchers = args.snapbook or [os.path.join(root, "bin", "snapbook")]
@@ -278,6 +289,10 @@ def main():
                 return statistics.median(r[key] for r in rs)
             print(f"| {launcher} | {med('wall'):.2f} | {med('start'):.2f} | {med('observe'):.2f} "
                   f"| {med('calls'):.0f} | {med('qemu'):.0f} |")
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump({"domains": args.domains, "rounds": args.rounds, "launcher": launchers[0],
+                           "runs": results[launchers[0]]}, f)
     except (KeyboardInterrupt, Exception) as e:  # noqa: BLE001 - reported, then the host is cleaned
         print(f"many-domains.py: {type(e).__name__}: {e}", file=sys.stderr)
         status = 1

@@ -97,47 +97,66 @@ public final class Execution {
         // The plan that counts is made while the run holds the locks of the domains it works on: a plan made
         // while another run works on the same domain would see that run's half-done state (a snapshot it
         // dropped for a moment) and fail, or plan against it. The lock names come from each step's parameters
-        // resolved with the playbook's vars, and from a first plan (read-only) for the steps whose parameters
-        // need an earlier result. That first plan is the one used when no run can have held any of the locks
-        // while it was made (no lock file existed before it, nor after it; a run creates its lock file before
-        // it acts): then a plan that fails, or refuses the input, is reported without creating anything.
+        // resolved with the playbook's vars, and from the plan for the steps whose parameters need an earlier
+        // result.
         java.util.Set<String> names = lockNamesBeforePlanning(playbook, extraVars, tags);
-        boolean nobodyBefore = Locks.noneExist(stateDir, context.connectionUri(), names);
-        PlanReport plan = plan(playbook, extraVars, tags, context);
-        if (plan.invalidInput()) {
-            return new Result(plan, null, RunStatus.REFUSED, "nothing was done: " + plan.failure());
-        }
-        plan.steps().forEach(s -> names.addAll(s.locks()));
-        boolean clean = nobodyBefore && Locks.noneExist(stateDir, context.connectionUri(), names);
-        if (!plan.feasible() && clean) {
-            return new Result(plan, null, RunStatus.PLAN_FAILED, "nothing was done: " + plan.failure());
-        }
         String holder = "pid " + ProcessHandle.current().pid() + ", playbook '" + playbook.name() + "', since "
                 + java.time.Instant.now();
+        PlanReport plan;
         Locks locks;
-        try {
-            locks = Locks.acquire(stateDir, context.connectionUri(), names, holder, lockWait);
-        } catch (Locks.Busy e) {
-            return new Result(plan, null, RunStatus.REFUSED, "nothing was done: " + e.getMessage());
-        }
-        try {
-            if (!clean || locks.waited()) {
-                plan = plan(playbook, extraVars, tags, context);
-                // a step may lock more now that the world changed; if taking that waits, plan once more
-                java.util.Set<String> planned = new java.util.TreeSet<>();
-                plan.steps().forEach(s -> planned.addAll(s.locks()));
-                boolean waitedBefore = locks.waited();
-                locks.acquireMore(stateDir, context.connectionUri(), planned, holder, lockWait);
-                if (locks.waited() && !waitedBefore) {
-                    plan = plan(playbook, extraVars, tags, context);
-                }
+        if (!names.isEmpty() && Locks.allExist(stateDir, context.connectionUri(), names)) {
+            // Every lock file exists already (an earlier run on these domains made it): taking the locks creates
+            // nothing, so they are taken first and the world is planned once, under them.
+            try {
+                locks = Locks.acquire(stateDir, context.connectionUri(), names, holder, lockWait);
+            } catch (Locks.Busy e) {
+                return new Result(plan(playbook, extraVars, tags, context), null, RunStatus.REFUSED,
+                        "nothing was done: " + e.getMessage());
             }
-        } catch (Locks.Busy e) {
-            locks.close();
-            return new Result(plan, null, RunStatus.REFUSED, "nothing was done: " + e.getMessage());
-        } catch (IOException | RuntimeException e) {
-            locks.close();
-            throw e;
+            try {
+                plan = plan(playbook, extraVars, tags, context);
+                plan = lockWhatThePlanNames(plan, names, locks, playbook, extraVars, tags, context, stateDir, holder);
+            } catch (Locks.Busy e) {
+                locks.close();
+                return new Result(plan(playbook, extraVars, tags, context), null, RunStatus.REFUSED,
+                        "nothing was done: " + e.getMessage());
+            } catch (IOException | RuntimeException e) {
+                locks.close();
+                throw e;
+            }
+        } else {
+            // A first run on a domain: the plan is made before any lock file is, so that a plan that fails, or
+            // refuses the input, is reported without creating anything. It is the one used when no run can have
+            // held any of the locks while it was made (no lock file existed before it, nor after it; a run
+            // creates its lock file before it acts); otherwise the run plans again under the locks.
+            boolean nobodyBefore = Locks.noneExist(stateDir, context.connectionUri(), names);
+            plan = plan(playbook, extraVars, tags, context);
+            if (plan.invalidInput()) {
+                return new Result(plan, null, RunStatus.REFUSED, "nothing was done: " + plan.failure());
+            }
+            plan.steps().forEach(s -> names.addAll(s.locks()));
+            boolean clean = nobodyBefore && Locks.noneExist(stateDir, context.connectionUri(), names);
+            if (!plan.feasible() && clean) {
+                return new Result(plan, null, RunStatus.PLAN_FAILED, "nothing was done: " + plan.failure());
+            }
+            try {
+                locks = Locks.acquire(stateDir, context.connectionUri(), names, holder, lockWait);
+            } catch (Locks.Busy e) {
+                return new Result(plan, null, RunStatus.REFUSED, "nothing was done: " + e.getMessage());
+            }
+            try {
+                if (!clean || locks.waited()) {
+                    plan = plan(playbook, extraVars, tags, context);
+                    plan = lockWhatThePlanNames(plan, names, locks, playbook, extraVars, tags, context, stateDir,
+                            holder);
+                }
+            } catch (Locks.Busy e) {
+                locks.close();
+                return new Result(plan, null, RunStatus.REFUSED, "nothing was done: " + e.getMessage());
+            } catch (IOException | RuntimeException e) {
+                locks.close();
+                throw e;
+            }
         }
         if (!plan.feasible()) {
             locks.close();
@@ -161,5 +180,39 @@ public final class Execution {
                     .run(playbook, extraVars, tags, context, journal, origin, null);
             return new Result(plan, run, run.status(), run.status().label());
         }
+    }
+
+    /**
+     * Takes the locks that {@code plan} names beyond {@code held} (steps whose parameters needed an earlier
+     * result). A lock that was not held while the plan was made may have been held by another run then: unless
+     * its file did not exist (no run ever held it), the plan is made again under it; should that plan name
+     * still more and taking them wait, once more. Returns the plan to run.
+     */
+    private PlanReport lockWhatThePlanNames(PlanReport plan, java.util.Set<String> held, Locks locks, Playbook playbook,
+                                            Map<String, Object> extraVars, Set<String> tags, RunContext context,
+                                            Path stateDir, String holder) throws IOException, Locks.Busy {
+        java.util.Set<String> more = new java.util.TreeSet<>();
+        plan.steps().forEach(s -> more.addAll(s.locks()));
+        more.removeAll(held);
+        if (more.isEmpty()) {
+            return plan;
+        }
+        boolean neverHeld = Locks.noneExist(stateDir, context.connectionUri(), more);
+        boolean waitedBefore = locks.waited();
+        locks.acquireMore(stateDir, context.connectionUri(), more, holder, lockWait);
+        held.addAll(more);
+        if (neverHeld && locks.waited() == waitedBefore) {
+            return plan;
+        }
+        plan = plan(playbook, extraVars, tags, context);
+        java.util.Set<String> planned = new java.util.TreeSet<>();
+        plan.steps().forEach(s -> planned.addAll(s.locks()));
+        waitedBefore = locks.waited();
+        locks.acquireMore(stateDir, context.connectionUri(), planned, holder, lockWait);
+        held.addAll(planned);
+        if (locks.waited() && !waitedBefore) {
+            plan = plan(playbook, extraVars, tags, context);
+        }
+        return plan;
     }
 }

@@ -135,6 +135,20 @@ public final class Locks implements AutoCloseable {
     }
 
     /**
+     * Whether the lock file of every one of {@code names} exists already (an earlier run made it): taking those
+     * locks then creates nothing. Creates nothing.
+     */
+    public static boolean allExist(Path stateDir, String connection, Iterable<String> names) {
+        Path dir = stateDir.resolve("locks");
+        for (String name : names) {
+            if (!Files.exists(dir.resolve(fileName(connection, name)))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
      * Whether no lock file exists yet for any of {@code names}: then no run holds any of them, since a run
      * creates the file before it takes the lock and before it acts, and the files are never removed. Creates
      * nothing.

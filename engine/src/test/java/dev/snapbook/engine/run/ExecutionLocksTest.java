@@ -61,6 +61,28 @@ class ExecutionLocksTest {
     }
 
     @Test
+    void aRunAfterAnEarlierOneOnTheSameDomainTakesTheLocksFirstAndPlansOnce() throws Exception {
+        h.ledger.counters.put("s1", 1L);
+        assertEquals(RunStatus.SUCCEEDED, runOnce().status());
+        int firstRun = h.ledger.observations.getAndSet(0); // no lock file before: one plan, then the run
+
+        h.ledger.counters.remove("x");
+        Execution.Result second = runOnce();
+
+        assertEquals(RunStatus.SUCCEEDED, second.status(), second.message());
+        assertEquals(firstRun, h.ledger.observations.get(),
+                "the lock file exists now: the locks are taken first and the world is read by one plan, not two");
+        assertTrue(java.nio.file.Files.list(state.resolve("locks")).count() > 0);
+    }
+
+    private Execution.Result runOnce() throws Exception {
+        try (RunContext c = h.context()) {
+            return new Execution(h.catalog, h.facts, new RunListener() {
+            }).lockWait(Duration.ofSeconds(5)).run(h.load(PLAYBOOK), Map.of(), Set.of(), c, state, s -> true);
+        }
+    }
+
+    @Test
     void aLockStillHeldRefusesTheRunNamingItsHolderAndChangesNothing() throws Exception {
         try (Locks other = Locks.acquire(state, "test:///", List.of("domain:d1"), "pid 77, playbook 'flatten'",
                 Duration.ZERO); RunContext c = h.context()) {

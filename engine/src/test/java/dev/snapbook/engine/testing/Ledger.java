@@ -17,6 +17,8 @@ public final class Ledger implements AutoCloseable {
 
     public final Map<String, Long> counters = Collections.synchronizedMap(new LinkedHashMap<>());
     public final List<String> log = Collections.synchronizedList(new ArrayList<>());
+    /** How many times a counter was observed (a plan, or a step reading the system), for tests that count reads. */
+    public final java.util.concurrent.atomic.AtomicInteger observations = new java.util.concurrent.atomic.AtomicInteger();
 
     @Override
     public void close() {

@@ -59,6 +59,7 @@ public final class TestSteps {
 
         @Override
         public Object observe(String id, StepContext context) {
+            ledger(context).observations.incrementAndGet();
             Long v = ledger(context).counters.get(id);
             return v == null ? null : new Counter(id, v);
         }
