@@ -297,8 +297,11 @@ def flatten_template(work, name, virtual, layer_data):
     sh("qemu-img", "create", "-q", "-f", "qcow2", layers[0], virtual)
     for i in range(1, 4):
         sh("qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", layers[i - 1].name, layers[i])
+    chunk = min(layer_data, 512)  # qemu-io refuses a single request of 2 GiB or more
     for i, layer in enumerate(layers):
-        sh("qemu-io", "-f", "qcow2", "-c", f"write -P 0x{0x11 * (i + 1):x} {i * layer_data}M {layer_data}M", layer)
+        for offset in range(0, layer_data, chunk):
+            sh("qemu-io", "-f", "qcow2", "-c",
+               f"write -P 0x{0x11 * (i + 1):x} {i * layer_data + offset}M {chunk}M", layer)
     return layers
 
 
