@@ -232,7 +232,8 @@ public final class BlockCommit implements Step {
         List<String> actions = new ArrayList<>();
         actions.add("virDomainBlockCommit(" + name + ", " + disk + ", base=" + r.baseFile() + ", top=" + r.topFile()
                 + ", bandwidth=" + Blocks.bandwidthText(bw) + ", flags=" + (r.active() ? "ACTIVE" : "0") + ")");
-        actions.add("poll virDomainGetBlockJobInfo(" + name + ", " + disk + ") until "
+        actions.add("wait on libvirt's block-job events for " + disk + ", reading virDomainGetBlockJobInfo(" + name
+                + ", " + disk + ") at each (and every 0.5s) until "
                 + (r.active() ? "the domain XML shows <mirror ready='yes'> on " + disk : "the job ends")
                 + ", at most " + params.duration("timeout").toSeconds() + "s");
         if (r.pivot()) {

@@ -132,7 +132,8 @@ public final class BlockPull implements Step {
                 ? "virDomainBlockPull(" + name + ", " + disk + ", bandwidth=" + Blocks.bandwidthText(bw) + ", 0)"
                 : "virDomainBlockRebase(" + name + ", " + disk + ", base=" + chain.files().get(base) + ", bandwidth="
                 + Blocks.bandwidthText(bw) + ", 0)");
-        actions.add("poll virDomainGetBlockJobInfo(" + name + ", " + disk + ") until the job ends, at most "
+        actions.add("wait on libvirt's block-job events for " + disk + ", reading virDomainGetBlockJobInfo(" + name
+                + ", " + disk + ") at each (and every 0.5s) until the job ends, at most "
                 + params.duration("timeout").toSeconds() + "s");
         actions.add("irreversible: " + chain.active() + " takes in the data of "
                 + String.join(", ", chain.files().subList(1, base)) + " and then "
