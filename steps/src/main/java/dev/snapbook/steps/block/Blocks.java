@@ -246,8 +246,7 @@ final class Blocks {
                         + Math.round(job.percent()) + "% done)", "raise timeout, or remove the bandwidth limit");
             }
             try {
-                pause(events, Math.min(events != null ? EVENT_FALLBACK_MS : pollInterval(Duration.between(start, now)),
-                        Duration.between(now, until).toMillis() + 1));
+                pause(events, Duration.between(start, now), Duration.between(now, until).toMillis() + 1);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new StepFailure("interrupted while waiting for the " + what + " job on " + name, null, e);
@@ -256,19 +255,18 @@ final class Blocks {
     }
 
     /**
-     * Waits {@code millis}, or until the next block-job event when there are events. After an event the next
-     * look comes at once; should libvirt's answer not show the change yet, the looks after it come every
-     * {@value #POLL_MIN_MS} ms for a second before the wait falls back to {@value #EVENT_FALLBACK_MS} ms.
+     * Waits until the next look at a job that has run for {@code elapsed}, at most {@code limitMillis}. Without
+     * events that is {@link #pollInterval}. With events it is the next block-job event, or
+     * {@value #EVENT_FALLBACK_MS} ms; after an event the next look comes at once, and should libvirt's answer not
+     * show the change yet, the looks after it come every {@value #POLL_MIN_MS} ms for a second.
      */
-    private static void pause(BlockJobEvents events, long millis) throws InterruptedException {
+    private static void pause(BlockJobEvents events, Duration elapsed, long limitMillis) throws InterruptedException {
         if (events == null) {
-            Thread.sleep(millis);
+            Thread.sleep(Math.min(pollInterval(elapsed), limitMillis));
             return;
         }
-        if (events.sinceLastMillis() < 1000) {
-            millis = Math.min(millis, POLL_MIN_MS);
-        }
-        events.await(millis);
+        long millis = events.sinceLastMillis() < 1000 ? POLL_MIN_MS : EVENT_FALLBACK_MS;
+        events.await(Math.min(millis, limitMillis));
     }
 
     /**
@@ -361,7 +359,7 @@ final class Blocks {
                             + " there after 60s", "check it with: virsh blockjob " + name + " " + disk + " --info");
                 }
                 try {
-                    pause(events, events != null ? EVENT_FALLBACK_MS : pollInterval(Duration.between(start, Instant.now())));
+                    pause(events, Duration.between(start, Instant.now()), Long.MAX_VALUE);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     throw new StepFailure("interrupted while cancelling the " + what + " on " + name, null, e);
